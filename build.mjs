@@ -1,0 +1,72 @@
+#!/usr/bin/env node
+// Builds dist/hookrelay.mjs, the single file operators run.
+//   node build.mjs               bundle src/main.ts into dist/hookrelay.mjs
+//   node build.mjs --test [F…]   bundle, compile src/ and test/ into .build/, run the tests
+//                                (all test/**/*.test.ts, or only the files named)
+import { spawnSync } from 'node:child_process';
+import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { build } from 'esbuild';
+
+const root = new URL('.', import.meta.url).pathname;
+const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const define = { HOOKRELAY_VERSION: JSON.stringify(version) };
+
+async function bundle() {
+  const outfile = join(root, 'dist', 'hookrelay.mjs');
+  await build({
+    entryPoints: [join(root, 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    banner: { js: '#!/usr/bin/env node' },
+    define,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  chmodSync(outfile, 0o755);
+}
+
+function filesUnder(folder, suffix) {
+  return readdirSync(join(root, folder), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile() && entry.name.endsWith(suffix))
+    .map((entry) => relative(root, join(entry.parentPath ?? entry.path, entry.name)));
+}
+
+// Each file is compiled on its own (no bundling), so .build/ mirrors the source tree and the
+// tests import the same modules the bundle is made of.
+async function compileForTests() {
+  rmSync(join(root, '.build'), { recursive: true, force: true });
+  await build({
+    entryPoints: [...filesUnder('src', '.ts'), ...filesUnder('test', '.ts')].map((f) => join(root, f)),
+    outdir: join(root, '.build'),
+    outbase: root,
+    bundle: false,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    define,
+    sourcemap: 'inline',
+    logLevel: 'warning',
+  });
+}
+
+function runTests(only) {
+  const chosen = only.length > 0 ? only : filesUnder('test', '.test.ts');
+  const compiled = chosen.map((file) => join('.build', file.replace(/\.ts$/, '.js')));
+  const result = spawnSync(
+    process.execPath,
+    ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=3', ...compiled],
+    { cwd: root, stdio: 'inherit' },
+  );
+  return result.status ?? 1;
+}
+
+const args = process.argv.slice(2);
+await bundle();
+if (args[0] === '--test') {
+  await compileForTests();
+  process.exitCode = runTests(args.slice(1));
+}
