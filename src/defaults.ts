@@ -1,0 +1,83 @@
+/**
+ * Every default the relay has, in one place. The config loader fills missing keys from here and
+ * a test holds the README's config table to these values.
+ */
+
+export const SCOPES = ['read:webhooks', 'write:webhooks'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** Tiled's event types (tiled/server/schemas.py, EventType). A target's filter names these. */
+export const EVENT_TYPES = [
+  'container-child-created',
+  'container-child-metadata-updated',
+  'stream-closed',
+] as const;
+
+export interface ApiKeyConfig {
+  key: string;
+  scopes: Scope[];
+}
+
+export interface TargetConfig {
+  name: string;
+  path: string;
+  url: string;
+  secret: string | null;
+  events: string[] | null;
+}
+
+export interface Config {
+  listen: { host: string; port: number };
+  /** Absolute once loaded; a relative path in the file is taken from the config's folder. */
+  dataFile: string;
+  apiKeys: ApiKeyConfig[];
+  secretKeys: string[];
+  ingest: { secret: string | null; maxBodyBytes: number };
+  delivery: {
+    timeoutMs: number;
+    retryDelaysMs: number[];
+    jitterMs: number;
+    maxRetryAfterMs: number;
+    concurrency: number;
+    perTargetConcurrency: number;
+  };
+  security: { allowHttp: boolean; allowPrivateAddresses: boolean; allowHosts: string[] };
+  history: { retentionDays: number };
+  targets: TargetConfig[];
+}
+
+export const DEFAULTS: Config = {
+  listen: { host: '127.0.0.1', port: 8787 },
+  dataFile: 'data/hookrelay.jsonl',
+  apiKeys: [],
+  secretKeys: [],
+  ingest: { secret: null, maxBodyBytes: 1_048_576 },
+  delivery: {
+    timeoutMs: 10_000,
+    // Tiled's documented schedule: retries after 1 s, 5 s and 25 s, each plus up to 1 s.
+    retryDelaysMs: [1_000, 5_000, 25_000],
+    jitterMs: 1_000,
+    maxRetryAfterMs: 3_600_000,
+    concurrency: 256,
+    perTargetConcurrency: 16,
+  },
+  security: { allowHttp: false, allowPrivateAddresses: false, allowHosts: [] },
+  history: { retentionDays: 30 },
+  targets: [],
+};
+
+/** Defaults for the optional keys of one entry of `targets`. */
+export const TARGET_DEFAULTS: Omit<TargetConfig, 'name' | 'url'> = {
+  path: '',
+  secret: null,
+  events: null,
+};
+
+/** Request body limit for the admin API; events go through `ingest.maxBodyBytes` instead. */
+export const ADMIN_MAX_BODY_BYTES = 65_536;
+
+/** How much of a target's answer is kept in `error_detail` (Tiled keeps 256 characters). */
+export const ERROR_DETAIL_CHARS = 256;
+
+/** History `limit`: default and bounds, as Tiled's endpoint. */
+export const HISTORY_LIMIT = { default: 50, min: 1, max: 500 } as const;

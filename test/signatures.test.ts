@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { test } from 'node:test';
+import {
+  standardWebhooksKey,
+  standardWebhooksSignature,
+  tiledSignature,
+  verifyTiledSignature,
+} from '../src/signatures.js';
+
+test("Tiled's signature matches the contract's test vector", () => {
+  const body = Buffer.from('{"type": "test"}');
+  assert.equal(
+    tiledSignature('mysecret', body),
+    'sha256=c613f598d224ae4d9ee65484f926c59960ab081bfcc389fe6020ac94f1f82392',
+  );
+});
+
+test('a correct Tiled signature verifies, in either hex case', () => {
+  const body = Buffer.from('{"type": "test"}');
+  const good = 'sha256=c613f598d224ae4d9ee65484f926c59960ab081bfcc389fe6020ac94f1f82392';
+  assert.equal(verifyTiledSignature('mysecret', body, good), true);
+  assert.equal(verifyTiledSignature('mysecret', body, good.toUpperCase().replace('SHA256', 'sha256')), true);
+});
+
+test('a Tiled signature that is wrong, short, missing or of another form does not verify', () => {
+  const body = Buffer.from('{"type": "test"}');
+  const good = tiledSignature('mysecret', body);
+  for (const header of [
+    undefined,
+    '',
+    good.slice(0, -2),
+    `${good}00`,
+    good.replace('sha256=', 'sha1='),
+    good.replace('sha256=', ''),
+    tiledSignature('othersecret', body),
+    `sha256=${'z'.repeat(64)}`,
+  ]) {
+    assert.equal(verifyTiledSignature('mysecret', body, header), false, String(header));
+  }
+  assert.equal(verifyTiledSignature('mysecret', Buffer.from('{"type":"test"}'), good), false);
+});
+
+test('the Standard Webhooks signature matches the spec library test vector', () => {
+  // From standard-webhooks/standard-webhooks, libraries/javascript/src/webhook.test.ts.
+  const signature = standardWebhooksSignature(
+    'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
+    'msg_p5jXN8AQM9LWM0D4loKWxJek',
+    1614265330,
+    Buffer.from('{"test": 2432232314}'),
+  );
+  assert.equal(signature, 'v1,g0hM9SsE+OTPJTGt/tmIKtSyZlE3uFJELVlNIOLJ1OE=');
+});
+
+test('a secret without the whsec_ prefix is used as its UTF-8 bytes', () => {
+  assert.deepEqual(standardWebhooksKey('mysecret'), Buffer.from('mysecret'));
+  const body = Buffer.from('{"type": "test"}');
+  const expected = createHmac('sha256', 'mysecret').update('abc.1700000000.').update(body).digest('base64');
+  assert.equal(standardWebhooksSignature('mysecret', 'abc', 1700000000, body), `v1,${expected}`);
+});
