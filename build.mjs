@@ -58,7 +58,7 @@ function runTests(only) {
   const compiled = chosen.map((file) => join('.build', file.replace(/\.ts$/, '.js')));
   const result = spawnSync(
     process.execPath,
-    ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=3', ...compiled],
+    ['--enable-source-maps', '--test', '--test-reporter=spec', '--test-concurrency=3', '--test-timeout=60000', ...compiled],
     { cwd: root, stdio: 'inherit' },
   );
   return result.status ?? 1;

@@ -12,7 +12,6 @@ export const ERROR_STATUS = {
   unauthorized: 401,
   not_found: 404,
   target_not_found: 404,
-  delivery_not_found: 404,
   method_not_allowed: 405,
   target_managed_by_config: 409,
   payload_too_large: 413,

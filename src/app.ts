@@ -1,0 +1,82 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { adminRoutes, type AdminContext, type Route } from './admin-api.js';
+import type { Dispatcher } from './dispatcher.js';
+import { HttpError } from './errors.js';
+import { readBody, sendError, sendJson } from './http-io.js';
+import { checkIngest } from './ingest.js';
+import { StorageError } from './journal.js';
+import type { Logger } from './log.js';
+
+export interface AppContext extends AdminContext {
+  dispatcher: Dispatcher;
+  logger: Logger;
+  ingestSecret: string | null;
+  maxBodyBytes: number;
+}
+
+/** Seconds a catalog is asked to wait before sending again while the data file fails. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+const ingestRoute: Route<AppContext> = {
+  method: 'POST',
+  pattern: /^\/ingest$/,
+  async handle(app, request, response) {
+    const body = await readBody(request, app.maxBodyBytes);
+    const event = checkIngest(request, body, app.ingestSecret);
+
+    let accepted;
+    try {
+      accepted = await app.store.acceptEvent(event);
+    } catch (error) {
+      if (!(error instanceof StorageError)) throw error;
+      app.logger.error('could not store an event; answered 503', { event: event.id, err: error });
+      throw new HttpError('storage_unavailable', `the event could not be stored (${error.message})`, {
+        'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS),
+      });
+    }
+
+    if (accepted.duplicate) {
+      sendJson(response, 200, { event_id: event.id, duplicate: true, deliveries: 0 });
+      return;
+    }
+    app.dispatcher.enqueue(accepted.deliveries);
+    sendJson(response, 202, { event_id: event.id, duplicate: false, deliveries: accepted.deliveries.length });
+  },
+};
+
+const routes: Array<Route<AppContext>> = [ingestRoute, ...adminRoutes];
+
+/** The relay's HTTP handler: a plain function of request and response, so tests can call it. */
+export function createHandler(context: AppContext): (request: IncomingMessage, response: ServerResponse) => void {
+  return (request, response) => {
+    handle(context, request, response).catch((error: unknown) => {
+      if (error instanceof HttpError) {
+        sendError(response, error);
+        return;
+      }
+      context.logger.error('request failed unexpectedly', { method: request.method, err: error });
+      sendError(response, new HttpError('internal_error', 'the relay failed to handle this request'));
+    });
+  };
+}
+
+async function handle(context: AppContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  const url = new URL(request.url ?? '/', 'http://relay.invalid');
+  const allowed: string[] = [];
+  for (const route of routes) {
+    const match = route.pattern.exec(url.pathname);
+    if (match === null) continue;
+    if (route.method !== request.method) {
+      allowed.push(route.method);
+      continue;
+    }
+    await route.handle(context, request, response, url, Array.from(match));
+    return;
+  }
+  if (allowed.length > 0) {
+    throw new HttpError('method_not_allowed', `${request.method} is not allowed on ${url.pathname}`, {
+      Allow: allowed.join(', '),
+    });
+  }
+  throw new HttpError('not_found', `no such endpoint: ${url.pathname}`);
+}

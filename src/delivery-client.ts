@@ -1,0 +1,140 @@
+import http from 'node:http';
+import https from 'node:https';
+import type { Clock } from './clock.js';
+import { ERROR_DETAIL_CHARS } from './defaults.js';
+
+/**
+ * One attempt is one call of `send`: a POST over node:http(s) with keep-alive agents. Redirects
+ * are never followed (node:http does not follow them, and a 3xx is a failure like any other
+ * status). Only the start of an error answer is read, for `error_detail`.
+ */
+
+export interface AttemptRequest {
+  url: string;
+  headers: Record<string, string>;
+  body: Buffer;
+  timeoutMs: number;
+}
+
+export interface AttemptResult {
+  /** The answer's status, or null when none came. */
+  statusCode: number | null;
+  retryAfter?: string | undefined;
+  /** Why the attempt failed, for the history; null on success. */
+  error: string | null;
+}
+
+/** How much of a successful answer is read before the connection is dropped instead. */
+const MAX_DRAIN_BYTES = 1_048_576;
+
+const RETRYABLE_ON_REUSED_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
+
+export class DeliveryClient {
+  private readonly httpAgent: http.Agent;
+  private readonly httpsAgent: https.Agent;
+
+  constructor(private readonly clock: Clock) {
+    const options = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' as const };
+    this.httpAgent = new http.Agent(options);
+    this.httpsAgent = new https.Agent(options);
+  }
+
+  send(request: AttemptRequest): Promise<AttemptResult> {
+    return this.post(request, false);
+  }
+
+  /** Closes idle keep-alive connections and any still open. */
+  close(): void {
+    this.httpAgent.destroy();
+    this.httpsAgent.destroy();
+  }
+
+  private post(request: AttemptRequest, isRetry: boolean): Promise<AttemptResult> {
+    return new Promise((resolve) => {
+      const url = new URL(request.url);
+      const secure = url.protocol === 'https:';
+      const outgoing = (secure ? https : http).request(url, {
+        method: 'POST',
+        agent: secure ? this.httpsAgent : this.httpAgent,
+        headers: { ...request.headers, 'Content-Length': String(request.body.length) },
+      });
+
+      let settled = false;
+      const settle = (result: AttemptResult): void => {
+        if (settled) return;
+        settled = true;
+        resolve(result);
+      };
+      const cancelTimeout = this.clock.schedule(request.timeoutMs, () => {
+        outgoing.destroy(Object.assign(new Error(`no answer within ${request.timeoutMs} ms`), { code: 'ETIMEDOUT' }));
+      });
+      outgoing.once('close', cancelTimeout);
+
+      outgoing.on('error', (error: NodeJS.ErrnoException) => {
+        // A keep-alive connection the receiver closed just as we reused it: the request never
+        // reached it, so one fresh connection is tried at once (this is not a retry).
+        if (!settled && !isRetry && outgoing.reusedSocket && RETRYABLE_ON_REUSED_SOCKET.has(error.code ?? '')) {
+          settled = true;
+          cancelTimeout();
+          void this.post(request, true).then(resolve);
+          return;
+        }
+        settle({ statusCode: null, error: describeFailure(error) });
+      });
+
+      outgoing.on('response', (response) => {
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status <= 299) {
+          settle({ statusCode: status, error: null });
+          drain(response);
+        } else {
+          readStart(response, (text) => {
+            const retryAfter = response.headers['retry-after'];
+            settle({ statusCode: status, retryAfter, error: `HTTP ${status}: ${text}` });
+          });
+        }
+      });
+
+      outgoing.end(request.body);
+    });
+  }
+}
+
+/** Reads a successful answer to its end so the connection can be reused, unless it is huge. */
+function drain(response: http.IncomingMessage): void {
+  let received = 0;
+  response.on('data', (chunk: Buffer) => {
+    received += chunk.length;
+    if (received > MAX_DRAIN_BYTES) response.destroy();
+  });
+  response.on('error', () => {});
+}
+
+/** Hands on the first characters of an answer, then drops the rest with the connection. */
+function readStart(response: http.IncomingMessage, done: (text: string) => void): void {
+  const chunks: Buffer[] = [];
+  let received = 0;
+  let finished = false;
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
+    done(Buffer.concat(chunks).toString('utf8').slice(0, ERROR_DETAIL_CHARS));
+  };
+
+  response.on('data', (chunk: Buffer) => {
+    chunks.push(chunk);
+    received += chunk.length;
+    if (received >= ERROR_DETAIL_CHARS * 4) {
+      finish();
+      response.destroy();
+    }
+  });
+  response.on('end', finish);
+  response.on('close', finish);
+  response.on('error', finish);
+}
+
+function describeFailure(error: NodeJS.ErrnoException): string {
+  const code = error.code ?? error.name;
+  return error.message.startsWith(code) ? error.message : `${code}: ${error.message}`;
+}

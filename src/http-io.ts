@@ -1,0 +1,90 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { HttpError } from './errors.js';
+
+/** Reading request bodies and writing JSON answers, with the limits every endpoint shares. */
+
+/**
+ * Reads the whole body, refusing it with 413 as soon as it is known to exceed `limit`: at once
+ * when Content-Length says so, otherwise when the bytes received pass it.
+ */
+export function readBody(request: IncomingMessage, limit: number): Promise<Buffer> {
+  const declared = Number(request.headers['content-length'] ?? NaN);
+  if (declared > limit) return Promise.reject(tooLarge(limit));
+
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let received = 0;
+    const onData = (chunk: Buffer): void => {
+      received += chunk.length;
+      if (received > limit) {
+        request.off('data', onData);
+        reject(tooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
+}
+
+function tooLarge(limit: number): HttpError {
+  return new HttpError('payload_too_large', `request body is larger than the limit of ${limit} bytes`);
+}
+
+/** 415 unless the request says its body is JSON (RFC 8259's media type, parameters allowed). */
+export function requireJson(request: IncomingMessage): void {
+  const type = (request.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  if (type !== 'application/json') {
+    throw new HttpError(
+      'unsupported_media_type',
+      `Content-Type must be application/json, got ${JSON.stringify(request.headers['content-type'] ?? '(none)')}`,
+    );
+  }
+}
+
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The body as text; refused unless it is valid UTF-8, so the text gives back the same bytes. */
+export function decodeUtf8(body: Buffer): string {
+  try {
+    return utf8.decode(body);
+  } catch {
+    throw new HttpError('invalid_json', 'request body is not valid UTF-8');
+  }
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (error) {
+    throw new HttpError('invalid_json', `request body is not valid JSON: ${(error as Error).message}`);
+  }
+}
+
+export function sendJson(
+  response: ServerResponse,
+  status: number,
+  value: unknown,
+  headers: Readonly<Record<string, string>> = {},
+): void {
+  const body = JSON.stringify(value);
+  response.writeHead(status, {
+    ...headers,
+    'Content-Type': 'application/json',
+    'Content-Length': Buffer.byteLength(body),
+  });
+  response.end(body);
+}
+
+export function sendError(response: ServerResponse, error: HttpError): void {
+  // An error may come before the body was read: closing is the only safe end for the connection.
+  const close = error.status === 413 ? { Connection: 'close' } : {};
+  sendJson(response, error.status, error, { ...error.headers, ...close });
+}
+
+export function headerValue(request: IncomingMessage, name: string): string | undefined {
+  const value = request.headers[name];
+  return Array.isArray(value) ? value.join(', ') : value;
+}

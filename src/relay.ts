@@ -1,0 +1,155 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createHandler } from './app.js';
+import { ApiKeys } from './auth.js';
+import { systemClock, type Clock } from './clock.js';
+import { reconcileConfigTargets } from './config-targets.js';
+import type { Config } from './defaults.js';
+import { DeliveryClient } from './delivery-client.js';
+import { Dispatcher, type Sender } from './dispatcher.js';
+import type { FileSystem } from './files.js';
+import { Journal } from './journal.js';
+import { silentLogger, type Logger } from './log.js';
+import { SecretBox } from './secret-box.js';
+import { RelayState } from './state.js';
+import { Store } from './store.js';
+import { compileUrlPolicy, systemResolver, type Resolver } from './target-url.js';
+
+/** Everything the relay is made of can be replaced here; tests swap the clock, files and network. */
+export interface RelayOptions {
+  config: Config;
+  clock?: Clock;
+  logger?: Logger;
+  files?: FileSystem;
+  resolve?: Resolver;
+  sender?: Sender;
+  random?: () => number;
+  /** Called when the data file can no longer be kept consistent; the process should exit. */
+  onFatal?: (error: Error) => void;
+  /** How long closing waits for requests and delivery attempts under way (default 2 s). */
+  shutdownGraceMs?: number;
+}
+
+export interface Relay {
+  /** Where the relay listens, e.g. http://127.0.0.1:8787. */
+  url: string;
+  store: Store;
+  dispatcher: Dispatcher;
+  journal: Journal;
+  /** Stops accepting, lets in-flight work finish (up to a few seconds) and closes the file. */
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_GRACE_MS = 2_000;
+
+/** The composition root: reads the data file, wires the parts together and starts serving. */
+export async function startRelay(options: RelayOptions): Promise<Relay> {
+  const { config } = options;
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? silentLogger;
+
+  const box = new SecretBox(config.secretKeys);
+  const state = new RelayState(box);
+  const { journal } = await Journal.open(config.dataFile, {
+    clock,
+    logger,
+    onRecord: (record) => state.apply(record),
+    onFatal: options.onFatal ?? ((error) => logger.error('data file is inconsistent', { err: error })),
+    ...(options.files ? { files: options.files } : {}),
+  });
+  const store = new Store(state, journal, box, clock, logger);
+  await reconcileConfigTargets(store, config.targets, logger);
+  warnAboutSettings(config, state, box, logger);
+
+  const client = options.sender ? null : new DeliveryClient(clock);
+  const dispatcher = new Dispatcher({
+    store,
+    sender: options.sender ?? (client as DeliveryClient),
+    clock,
+    logger,
+    settings: config.delivery,
+    ...(options.random ? { random: options.random } : {}),
+  });
+  const pending = state.pending();
+  dispatcher.restore(pending);
+
+  const handler = createHandler({
+    store,
+    dispatcher,
+    logger,
+    keys: new ApiKeys(config.apiKeys),
+    policy: compileUrlPolicy(config.security),
+    resolve: options.resolve ?? systemResolver,
+    ingestSecret: config.ingest.secret,
+    maxBodyBytes: config.ingest.maxBodyBytes,
+  });
+  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, handler);
+  const url = await listen(server, config.listen.host, config.listen.port);
+  const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+
+  logger.info('hookrelay listening', {
+    url,
+    ingest: `${url}/ingest`,
+    dataFile: config.dataFile,
+    targets: state.targets.size,
+    pending: pending.length,
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      await stopServer(server, graceMs);
+      await dispatcher.stop(graceMs);
+      client?.close();
+      await journal.close();
+      logger.info('hookrelay stopped', { pending: state.pending().length });
+    })();
+    return closing;
+  };
+
+  return { url, store, dispatcher, journal, close };
+}
+
+function listen(server: Server, host: string, port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      const address = server.address() as AddressInfo;
+      const shown = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+      resolve(`http://${shown}:${address.port}`);
+    });
+  });
+}
+
+/** Stops accepting connections, waits for requests under way, then drops what is left. */
+function stopServer(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    force.unref();
+    server.close(() => {
+      clearTimeout(force);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
+}
+
+function warnAboutSettings(config: Config, state: RelayState, box: SecretBox, logger: Logger): void {
+  if (config.ingest.secret === null) {
+    logger.warn('ingest.secret is not set: /ingest accepts unsigned events from anyone who can reach it');
+  }
+  if (config.apiKeys.length === 0) {
+    logger.warn('no apiKeys configured: the admin API refuses every request');
+  }
+  if (!box.encrypts) {
+    logger.warn('no secretKeys configured: target secrets are stored unencrypted in the data file');
+  }
+  for (const target of state.targets.values()) {
+    if (target.secretUnreadable) {
+      logger.warn('a target secret cannot be decrypted with the configured secretKeys; its deliveries fail', {
+        target: target.id,
+      });
+    }
+  }
+}
