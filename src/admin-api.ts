@@ -89,7 +89,7 @@ export function deliveryView(delivery: Delivery): Record<string, unknown> {
     id: delivery.id,
     webhook_id: delivery.target.id,
     event_type: delivery.event.type,
-    payload: JSON.parse(delivery.event.body.toString('utf8')) as unknown,
+    payload: JSON.parse(delivery.event.body) as unknown,
     status_code: delivery.statusCode,
     attempts: delivery.attempts,
     outcome: delivery.outcome,

@@ -108,7 +108,14 @@ function configRule(policy: UrlPolicy): Rule<Config> {
         DEFAULTS.delivery,
       ),
       security: securityRule,
-      history: section({ retentionDays: positiveNumber(36_500) }, DEFAULTS.history),
+      history: section(
+        { retentionDays: positiveNumber(36_500), maxPerTarget: integer(1, 10_000_000) },
+        DEFAULTS.history,
+      ),
+      compaction: section(
+        { ratio: positiveNumber(1_000), minBytes: integer(0, 2 ** 50), checkIntervalMs: integer(100, DAY_MS) },
+        DEFAULTS.compaction,
+      ),
       targets: unique(listOf(targetRule(policy), { maxItems: 10_000 }), 'name'),
     },
     DEFAULTS,

@@ -42,7 +42,8 @@ export interface Config {
     perTargetConcurrency: number;
   };
   security: { allowHttp: boolean; allowPrivateAddresses: boolean; allowHosts: string[] };
-  history: { retentionDays: number };
+  history: { retentionDays: number; maxPerTarget: number };
+  compaction: { ratio: number; minBytes: number; checkIntervalMs: number };
   targets: TargetConfig[];
 }
 
@@ -62,7 +63,8 @@ export const DEFAULTS: Config = {
     perTargetConcurrency: 16,
   },
   security: { allowHttp: false, allowPrivateAddresses: false, allowHosts: [] },
-  history: { retentionDays: 30 },
+  history: { retentionDays: 30, maxPerTarget: 10_000 },
+  compaction: { ratio: 2, minBytes: 16_777_216, checkIntervalMs: 60_000 },
   targets: [],
 };
 

@@ -226,10 +226,11 @@ export class Dispatcher {
       return Promise.resolve({ statusCode: null, error });
     }
     const timestamp = Math.floor(this.options.clock.now() / 1000);
+    const body = Buffer.from(delivery.event.body);
     return this.options.sender.send({
       url: target.url,
-      headers: deliveryHeaders(delivery, timestamp),
-      body: delivery.event.body,
+      headers: deliveryHeaders(delivery, body, timestamp),
+      body,
       timeoutMs: this.options.settings.timeoutMs,
     });
   }
@@ -239,7 +240,7 @@ export class Dispatcher {
  * Tiled's headers (Content-Type, X-Tiled-Event-ID, X-Tiled-Signature) and the Standard Webhooks
  * headers, which use the same id; the timestamp and its signature are new on every attempt.
  */
-export function deliveryHeaders(delivery: Delivery, timestampSeconds: number): Record<string, string> {
+export function deliveryHeaders(delivery: Delivery, body: Buffer, timestampSeconds: number): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'User-Agent': USER_AGENT,
@@ -249,7 +250,6 @@ export function deliveryHeaders(delivery: Delivery, timestampSeconds: number): R
   };
   const secret = delivery.target.secret;
   if (secret !== null) {
-    const body = delivery.event.body;
     headers['X-Tiled-Signature'] = tiledSignature(secret, body);
     headers['webhook-signature'] = standardWebhooksSignature(secret, delivery.eventId, timestampSeconds, body);
   }

@@ -43,12 +43,13 @@ export class JournalDamage extends Error {
 const CHUNK_BYTES = 1 << 20;
 
 /**
- * Calls `onRecord` for every good record in order. Answers null when the file does not exist.
+ * Calls `onRecord` for every good record in order, with the length of its line. Answers null
+ * when the file does not exist.
  * Throws JournalDamage for damage before the tail.
  */
 export function readJournal(
   file: string,
-  onRecord: (record: JournalRecord, seq: number) => void,
+  onRecord: (record: JournalRecord, bytes: number) => void,
 ): ReadReport | null {
   let fd: number;
   try {
@@ -84,7 +85,7 @@ class Scan {
 
   constructor(
     private readonly file: string,
-    private readonly onRecord: (record: JournalRecord, seq: number) => void,
+    private readonly onRecord: (record: JournalRecord, bytes: number) => void,
   ) {}
 
   /** Handles every complete line in `data`; answers how many bytes that used. */
@@ -133,7 +134,7 @@ class Scan {
     }
     if (this.nextSeq === 0) this.checkHeader(decoded.record);
 
-    this.onRecord(decoded.record, decoded.seq);
+    this.onRecord(decoded.record, bytes.length + 1);
     this.nextSeq += 1;
   }
 

@@ -1,4 +1,4 @@
-import { mkdirSync, truncateSync } from 'node:fs';
+import { mkdirSync, rmSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from './clock.js';
 import { nodeFileSystem, type FileSystem } from './files.js';
@@ -29,10 +29,16 @@ export class Journal {
   private failure: Error | null = null;
   /** Set when the file could not be cut back after a failure; nothing more is written. */
   private broken: Error | null = null;
+  /** While compacting: records written to the old file since the snapshot, to carry over. */
+  private carried: JournalRecord[] | null = null;
+  /** While set, the writer starts no new batch (compaction is switching files). */
+  private paused: { until: Promise<void>; resume: () => void } | null = null;
+  private batchUnderWay: Promise<void> = Promise.resolve();
+  private compaction: Promise<unknown> = Promise.resolve();
 
   private constructor(
     readonly file: string,
-    private readonly fd: number,
+    private fd: number,
     private readonly files: FileSystem,
     private readonly onFatal: (error: Error) => void,
     report: { length: number; nextSeq: number },
@@ -50,6 +56,7 @@ export class Journal {
   static async open(file: string, options: JournalOptions): Promise<{ journal: Journal; report: ReadReport | null }> {
     const files = options.files ?? nodeFileSystem;
     mkdirSync(dirname(file), { recursive: true });
+    removeUnfinishedCompaction(file, options.logger);
 
     const report = readJournal(file, options.onRecord);
     if (report?.tornTail) {
@@ -70,7 +77,7 @@ export class Journal {
     const journal = new Journal(file, fd, files, options.onFatal, start);
     if (fresh) {
       const header = { type: 'header', format: JOURNAL_FORMAT, version: JOURNAL_VERSION, created: options.clock.now() };
-      await journal.append(header as JournalRecord, true);
+      options.onRecord(header as JournalRecord, await journal.append(header as JournalRecord, true));
     }
     if (fresh || report?.tornTail) await files.syncDirectory(dirname(file));
     return { journal, report };
@@ -90,11 +97,16 @@ export class Journal {
     return this.broken ?? this.failure;
   }
 
+  get compacting(): boolean {
+    return this.carried !== null;
+  }
+
   /**
-   * Queues a record. With `durable`, resolves once it is on disk (fdatasync'd); otherwise once it
-   * is written, which survives a crash of the process but not of the machine.
+   * Queues a record and resolves with the length of its line. With `durable`, resolves once it
+   * is on disk (fdatasync'd); otherwise once it is written, which survives a crash of the
+   * process but not of the machine.
    */
-  append(record: JournalRecord, durable: boolean): Promise<void> {
+  append(record: JournalRecord, durable: boolean): Promise<number> {
     if (this.broken !== null) return Promise.reject(this.broken);
     if (this.closed) return Promise.reject(new Error('the data file is closed'));
     return new Promise((resolve, reject) => {
@@ -103,13 +115,78 @@ export class Journal {
     });
   }
 
+  /**
+   * Replaces the file with one that holds `snapshot` (the live state, header first) followed by
+   * every record appended while it was being written. The new file is written beside the old
+   * one, synced, renamed over it, and the folder is synced: a crash at any step leaves either the
+   * old file or the new one, each complete. Appends go on meanwhile, except for the moment of
+   * the switch. Answers null when a compaction is already under way.
+   */
+  compact(snapshot: readonly JournalRecord[]): Promise<{ before: number; after: number } | null> {
+    if (this.carried !== null || this.closed || this.broken !== null) return Promise.resolve(null);
+    this.carried = [];
+    const running = this.replaceWith(snapshot);
+    this.compaction = running.catch(() => {});
+    return running;
+  }
+
+  private async replaceWith(snapshot: readonly JournalRecord[]): Promise<{ before: number; after: number }> {
+    const carried = this.carried ?? [];
+    const before = this.length;
+    const temporary = compactionFile(this.file);
+
+    let fd: number | null = null;
+    let replaced = false;
+    try {
+      fd = await this.files.open(temporary, 'w', 0o600);
+      let seq = 0;
+      let length = 0;
+      for (let start = 0; start < snapshot.length; start += SNAPSHOT_CHUNK) {
+        const bytes = encodeBatch(snapshot.slice(start, start + SNAPSHOT_CHUNK), seq);
+        await writeAll(this.files, fd, bytes);
+        seq += Math.min(SNAPSHOT_CHUNK, snapshot.length - start);
+        length += bytes.length;
+      }
+      await this.files.datasync(fd);
+
+      await this.pause();
+      const tail = encodeBatch(carried, seq);
+      await writeAll(this.files, fd, tail);
+      await this.files.datasync(fd);
+      await this.files.rename(temporary, this.file);
+      replaced = true;
+      await this.files.syncDirectory(dirname(this.file));
+
+      await this.files.close(this.fd).catch(() => {});
+      this.fd = fd;
+      this.length = this.syncedLength = length + tail.length;
+      this.nextSeq = this.syncedSeq = seq + carried.length;
+      return { before, after: this.length };
+    } catch (error) {
+      if (replaced) {
+        // The new file has its name, but the rename may not be durable and the old descriptor
+        // writes to a file that is gone: stop, and let a restart read whichever file is there.
+        this.broken = new StorageError('compaction', error as NodeJS.ErrnoException);
+        this.onFatal(this.broken);
+      } else if (fd !== null) {
+        await this.files.close(fd).catch(() => {});
+        rmSync(temporary, { force: true });
+      }
+      throw error;
+    } finally {
+      this.carried = null;
+      this.resume();
+    }
+  }
+
   /** Waits for queued records, syncs what was written lazily, and closes the file. */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    await this.compaction;
     await this.idle;
     try {
-      if (this.length !== this.syncedLength) await this.files.datasync(this.fd);
+      if (this.length !== this.syncedLength && this.broken === null) await this.files.datasync(this.fd);
     } finally {
       await this.files.close(this.fd);
     }
@@ -118,10 +195,25 @@ export class Journal {
   private async drain(): Promise<void> {
     this.writing = true;
     while (this.queue.length > 0) {
+      if (this.paused !== null) await this.paused.until;
       const batch = this.queue.splice(0, this.queue.length);
-      await this.writeBatch(batch);
+      this.batchUnderWay = this.writeBatch(batch);
+      await this.batchUnderWay;
     }
     this.writing = false;
+  }
+
+  /** Holds the writer between two batches. */
+  private async pause(): Promise<void> {
+    let resume = (): void => {};
+    const until = new Promise<void>((resolve) => (resume = resolve));
+    this.paused = { until, resume };
+    await this.batchUnderWay;
+  }
+
+  private resume(): void {
+    this.paused?.resume();
+    this.paused = null;
   }
 
   private async writeBatch(batch: Pending[]): Promise<void> {
@@ -130,14 +222,13 @@ export class Journal {
       return;
     }
     const start = { length: this.length, seq: this.nextSeq };
-    let text = '';
-    for (const pending of batch) text += encodeRecord(this.nextSeq++, pending.record);
-    const bytes = Buffer.from(text);
+    const lines = batch.map((pending) => encodeRecord(this.nextSeq++, pending.record));
+    const bytes = Buffer.from(lines.join(''));
     const durable = batch.some((pending) => pending.durable);
 
     let stage = 'write';
     try {
-      await this.writeAll(bytes);
+      await writeAll(this.files, this.fd, bytes);
       this.length += bytes.length;
       if (durable) {
         stage = 'fdatasync';
@@ -155,14 +246,8 @@ export class Journal {
     }
 
     this.failure = null;
-    for (const pending of batch) pending.resolve();
-  }
-
-  private async writeAll(bytes: Buffer): Promise<void> {
-    // A write may be short (disk nearly full): continue from where it stopped, as Redis does.
-    for (let offset = 0; offset < bytes.length; ) {
-      offset += await this.files.write(this.fd, bytes, offset, bytes.length - offset);
-    }
+    this.carried?.push(...batch.map((pending) => pending.record));
+    batch.forEach((pending, index) => pending.resolve(Buffer.byteLength(lines[index] ?? '')));
   }
 
   private async rollBack(to: { length: number; seq: number }): Promise<void> {
@@ -187,7 +272,8 @@ export class Journal {
 export interface JournalOptions {
   clock: Clock;
   logger: Logger;
-  onRecord: (record: JournalRecord, seq: number) => void;
+  /** Receives every record read at startup, with the length of its line. */
+  onRecord: (record: JournalRecord, bytes: number) => void;
   /** Called when the file cannot be brought back to a consistent state; the relay must exit. */
   onFatal: (error: Error) => void;
   files?: FileSystem;
@@ -196,7 +282,7 @@ export interface JournalOptions {
 interface Pending {
   record: JournalRecord;
   durable: boolean;
-  resolve: () => void;
+  resolve: (bytes: number) => void;
   reject: (error: Error) => void;
 }
 
@@ -208,5 +294,34 @@ export class StorageError extends Error {
     super(`${stage} of the data file failed: ${cause.code ?? cause.message}`);
     this.name = 'StorageError';
     this.code = cause.code;
+  }
+}
+
+/** Records per write while a snapshot is written, so other work runs in between. */
+const SNAPSHOT_CHUNK = 2_000;
+
+export function compactionFile(file: string): string {
+  return `${file}.compacting`;
+}
+
+function encodeBatch(records: readonly JournalRecord[], firstSeq: number): Buffer {
+  return Buffer.from(records.map((record, index) => encodeRecord(firstSeq + index, record)).join(''));
+}
+
+async function writeAll(files: FileSystem, fd: number, bytes: Buffer): Promise<void> {
+  // A write may be short (disk nearly full): continue from where it stopped, as Redis does.
+  for (let offset = 0; offset < bytes.length; ) {
+    offset += await files.write(fd, bytes, offset, bytes.length - offset);
+  }
+}
+
+/** A compaction that did not reach its rename leaves a partial file; the data file is whole. */
+function removeUnfinishedCompaction(file: string, logger: Logger): void {
+  const temporary = compactionFile(file);
+  try {
+    rmSync(temporary);
+    logger.info('removed the file of an unfinished compaction', { file: temporary });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
 }

@@ -1,20 +1,25 @@
+import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from './clock.js';
 import { ConfigError, loadConfig } from './config.js';
+import type { Config } from './defaults.js';
 import { JournalDamage } from './journal-reader.js';
 import { createLogger, type Logger } from './log.js';
 import { startRelay } from './relay.js';
+import { describeRepair, repairJournal } from './repair.js';
 import { VERSION } from './version.js';
 
 const USAGE = `hookrelay ${VERSION}: a durable, signed webhook relay for the Tiled data catalog
 
 Usage:
-  hookrelay --config FILE           run the relay
-  hookrelay check --config FILE     validate a config file and list every problem
+  hookrelay --config FILE [--repair]   run the relay
+  hookrelay check --config FILE        validate a config file and list every problem
+  hookrelay repair --config FILE       get a damaged data file past its damage, keeping a copy
   hookrelay --help | --version
 
 Options:
   -c, --config FILE   the JSON config file (see config.example.json)
+      --repair        repair the data file first if it is damaged (see "repair")
   -h, --help          show this help
   -v, --version       print the version
 
@@ -23,6 +28,11 @@ Signals: SIGTERM or SIGINT stop the relay gracefully.
 
 /** Exit codes: 0 done, 1 the config or the data file is wrong, 2 the command line is. */
 async function main(argv: string[]): Promise<number> {
+  // fdatasync and DNS lookups share libuv's thread pool (4 threads by default): a few slow name
+  // lookups of target hosts must not hold up the syncs that every ingest waits for. The pool is
+  // created on its first use, which is after this line.
+  process.env.UV_THREADPOOL_SIZE ??= '16';
+
   let parsed;
   try {
     parsed = parseArgs({
@@ -30,6 +40,7 @@ async function main(argv: string[]): Promise<number> {
       allowPositionals: true,
       options: {
         config: { type: 'string', short: 'c' },
+        repair: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -44,7 +55,7 @@ async function main(argv: string[]): Promise<number> {
   if (values.version) return print(`${VERSION}\n`, 0);
 
   const [command = 'serve', ...extra] = positionals;
-  if (!['serve', 'check'].includes(command) || extra.length > 0) {
+  if (!['serve', 'check', 'repair'].includes(command) || extra.length > 0) {
     process.stderr.write(`hookrelay: unknown command ${JSON.stringify(positionals.join(' '))}\n\n${USAGE}`);
     return 2;
   }
@@ -52,7 +63,9 @@ async function main(argv: string[]): Promise<number> {
     process.stderr.write(`hookrelay: --config FILE is required\n\n${USAGE}`);
     return 2;
   }
-  return command === 'check' ? check(values.config) : serve(values.config);
+  if (command === 'check') return check(values.config);
+  if (command === 'repair') return repair(values.config);
+  return serve(values.config, values.repair === true);
 }
 
 function print(text: string, code: number): number {
@@ -61,27 +74,43 @@ function print(text: string, code: number): number {
 }
 
 function check(file: string): number {
+  const config = configOrNull(file);
+  if (config === null) return 1;
+  process.stdout.write(`${file} is valid (${config.targets.length} targets, data file ${config.dataFile})\n`);
+  return 0;
+}
+
+function repair(file: string): number {
+  const config = configOrNull(file);
+  if (config === null) return 1;
+  if (!existsSync(config.dataFile)) {
+    process.stderr.write(`hookrelay: ${config.dataFile} does not exist; there is nothing to repair\n`);
+    return 1;
+  }
+  process.stdout.write(`${describeRepair(repairJournal(config.dataFile, Date.now())).join('\n')}\n`);
+  return 0;
+}
+
+function configOrNull(file: string): Config | null {
   try {
-    const config = loadConfig(file);
-    process.stdout.write(`${file} is valid (${config.targets.length} targets, data file ${config.dataFile})\n`);
-    return 0;
+    return loadConfig(file);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     process.stderr.write(`${error.message}\n`);
-    return 1;
+    return null;
   }
 }
 
-async function serve(file: string): Promise<number> {
+async function serve(file: string, repairFirst: boolean): Promise<number> {
   const logger = createLogger({ clock: systemClock, pretty: process.stderr.isTTY === true });
-  let config;
-  try {
-    config = loadConfig(file);
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    logger.error('the config is not valid; not starting', { file, problems: error.problems.length });
-    process.stderr.write(`${error.message}\n`);
+  const config = configOrNull(file);
+  if (config === null) {
+    logger.error('the config is not valid; not starting', { file });
     return 1;
+  }
+  if (repairFirst && existsSync(config.dataFile)) {
+    const report = repairJournal(config.dataFile, systemClock.now());
+    for (const line of describeRepair(report)) logger.warn(line, { file: config.dataFile });
   }
 
   // Signals are caught from the start, so one that arrives during startup still stops cleanly.
@@ -97,6 +126,7 @@ async function serve(file: string): Promise<number> {
     if (error instanceof JournalDamage) {
       const { line, reason } = error.damage;
       logger.error('the data file is damaged; not starting', { file: error.file, line, reason });
+      logger.error('to drop the damaged lines and keep a copy of the file, run with --repair', { file: error.file });
       return 1;
     }
     logger.error('could not start', { err: error });

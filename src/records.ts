@@ -17,6 +17,12 @@ export interface HeaderRecord {
   format: string;
   version: number;
   created: number;
+  /**
+   * Set by compaction, which may drop the targets and deliveries with the highest ids: the
+   * counters carry on from here so that an id is never given out twice.
+   */
+  nextTargetId?: number;
+  nextDeliveryId?: number;
 }
 
 export interface StoredTarget {
@@ -80,12 +86,16 @@ export interface DeliveryRecord {
 export type JournalRecord = HeaderRecord | TargetRecord | TargetDeletedRecord | EventRecord | DeliveryRecord;
 
 const CRC_FIELD = ',"crc":"';
+const CRC_FIELD_BYTES = Buffer.from(CRC_FIELD, 'latin1');
 /** `,"crc":"` + 8 hex digits + `"}`. */
 const CRC_SUFFIX_BYTES = CRC_FIELD.length + 8 + 2;
 
 /** One line of the file, newline included. */
 export function encodeRecord(seq: number, record: JournalRecord): string {
-  const json = JSON.stringify({ seq, ...record });
+  const numbered = { seq, ...record };
+  // A record read back from a file carries its old number, which the spread copied over.
+  numbered.seq = seq;
+  const json = JSON.stringify(numbered);
   const head = json.slice(0, -1);
   return `${head}${CRC_FIELD}${crc32(head).toString(16).padStart(8, '0')}"}\n`;
 }
@@ -94,15 +104,17 @@ export type Decoded = { seq: number; record: JournalRecord } | { error: string }
 
 /** Decodes one line (no newline). Checks the CRC before parsing anything. */
 export function decodeLine(line: Buffer): Decoded {
+  // Startup reads every line of the file through here, so the suffix is checked byte by byte
+  // rather than through strings and regular expressions.
   const end = line.length - CRC_SUFFIX_BYTES;
-  if (end < 2 || line.toString('latin1', end, end + CRC_FIELD.length) !== CRC_FIELD) {
+  if (end < 2 || line.compare(CRC_FIELD_BYTES, 0, CRC_FIELD_BYTES.length, end, end + CRC_FIELD_BYTES.length) !== 0) {
     return { error: 'no checksum at the end of the line' };
   }
-  const stored = line.toString('latin1', end + CRC_FIELD.length, line.length - 2);
-  if (!/^[0-9a-f]{8}$/.test(stored) || line.toString('latin1', line.length - 2) !== '"}') {
+  const stored = readHex(line, end + CRC_FIELD_BYTES.length);
+  if (stored === null || line[line.length - 2] !== 0x22 || line[line.length - 1] !== 0x7d) {
     return { error: 'malformed checksum' };
   }
-  if (crc32(line.subarray(0, end)) !== parseInt(stored, 16)) return { error: 'checksum mismatch' };
+  if (crc32(line.subarray(0, end)) !== stored) return { error: 'checksum mismatch' };
 
   let parsed: unknown;
   try {
@@ -117,4 +129,16 @@ export function decodeLine(line: Buffer): Decoded {
     return { error: 'not a record (no seq or type)' };
   }
   return { seq: seq as number, record: parsed as JournalRecord };
+}
+
+/** Eight lowercase hex digits at `offset` as a number, or null. */
+function readHex(bytes: Buffer, offset: number): number | null {
+  let value = 0;
+  for (let index = offset; index < offset + 8; index += 1) {
+    const byte = bytes[index] ?? 0;
+    const digit = byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : byte >= 0x61 && byte <= 0x66 ? byte - 0x57 : -1;
+    if (digit < 0) return null;
+    value = value * 16 + digit;
+  }
+  return value;
 }

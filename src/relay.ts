@@ -9,6 +9,7 @@ import { DeliveryClient } from './delivery-client.js';
 import { Dispatcher, type Sender } from './dispatcher.js';
 import type { FileSystem } from './files.js';
 import { Journal } from './journal.js';
+import { Maintenance } from './maintenance.js';
 import { silentLogger, type Logger } from './log.js';
 import { SecretBox } from './secret-box.js';
 import { RelayState } from './state.js';
@@ -36,6 +37,7 @@ export interface Relay {
   store: Store;
   dispatcher: Dispatcher;
   journal: Journal;
+  maintenance: Maintenance;
   /** Stops accepting, lets in-flight work finish (up to a few seconds) and closes the file. */
   close(): Promise<void>;
 }
@@ -53,12 +55,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { journal } = await Journal.open(config.dataFile, {
     clock,
     logger,
-    onRecord: (record) => state.apply(record),
+    onRecord: (record, bytes) => state.apply(record, bytes),
     onFatal: options.onFatal ?? ((error) => logger.error('data file is inconsistent', { err: error })),
     ...(options.files ? { files: options.files } : {}),
   });
   const store = new Store(state, journal, box, clock, logger);
   await reconcileConfigTargets(store, config.targets, logger);
+  const maintenance = new Maintenance({ state, journal, clock, logger, history: config.history, compaction: config.compaction });
+  maintenance.prune();
   warnAboutSettings(config, state, box, logger);
 
   const client = options.sender ? null : new DeliveryClient(clock);
@@ -72,6 +76,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   });
   const pending = state.pending();
   dispatcher.restore(pending);
+  maintenance.start();
 
   const handler = createHandler({
     store,
@@ -99,6 +104,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       await stopServer(server, graceMs);
+      await maintenance.stop();
       await dispatcher.stop(graceMs);
       client?.close();
       await journal.close();
@@ -107,7 +113,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     return closing;
   };
 
-  return { url, store, dispatcher, journal, close };
+  return { url, store, dispatcher, journal, maintenance, close };
 }
 
 function listen(server: Server, host: string, port: number): Promise<string> {

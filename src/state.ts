@@ -1,10 +1,21 @@
-import type { JournalRecord, Outcome, StoredTarget } from './records.js';
+import {
+  JOURNAL_FORMAT,
+  JOURNAL_VERSION,
+  type DeliveryRecord,
+  type EventRecord,
+  type HeaderRecord,
+  type JournalRecord,
+  type NewDelivery,
+  type Outcome,
+  type StoredTarget,
+} from './records.js';
 import type { SecretBox } from './secret-box.js';
 
 /**
  * Everything the relay knows, rebuilt from the data file at startup and kept current by
  * applying each new record: the same `apply` serves both, so a restart cannot disagree with the
- * running relay.
+ * running relay. It also counts the bytes its live records take in the file, which tells when
+ * compaction is worth it, and forgets what is beyond retention.
  */
 
 export interface Target extends Omit<StoredTarget, 'secret'> {
@@ -19,6 +30,8 @@ export interface Target extends Omit<StoredTarget, 'secret'> {
   /** Attempts that failed in a row since the last success (kept in memory only). */
   consecutiveFailures: number;
   lastSuccessAt: number | null;
+  /** Length of the target's latest record in the data file. */
+  recordBytes: number;
 }
 
 export interface RelayEvent {
@@ -26,7 +39,11 @@ export interface RelayEvent {
   id: string;
   type: string;
   at: number;
-  body: Buffer;
+  /** The body exactly as received; valid UTF-8 was required, so the text gives the bytes back. */
+  body: string;
+  /** Deliveries still kept for this event. */
+  deliveries: number;
+  recordBytes: number;
 }
 
 export interface Delivery {
@@ -41,6 +58,15 @@ export interface Delivery {
   errorDetail: string | null;
   nextAttemptAt: number | null;
   deliveredAt: number | null;
+  /** Length of the delivery's latest progress record, 0 while it has none. */
+  recordBytes: number;
+}
+
+export interface RetentionRule {
+  /** Settled deliveries of events accepted before this time are forgotten. */
+  before: number;
+  /** At most this many settled deliveries are kept per target, the newest. */
+  perTarget: number;
 }
 
 export class RelayState {
@@ -50,22 +76,33 @@ export class RelayState {
   readonly events = new Map<string, RelayEvent>();
   nextTargetId = 1;
   nextDeliveryId = 1;
+  /** Bytes the live records would take in a freshly written file. */
+  liveBytes = 0;
+  private created = 0;
 
   constructor(private readonly box: SecretBox) {}
 
-  apply(record: JournalRecord): void {
+  /** Applies one record; `bytes` is the length of its line in the data file. */
+  apply(record: JournalRecord, bytes = 0): void {
     switch (record.type) {
       case 'header':
-        return;
+        return this.applyHeader(record, bytes);
       case 'target':
-        return this.putTarget(record.target);
+        return this.putTarget(record.target, bytes);
       case 'target-deleted':
         return this.deleteTarget(record.id);
       case 'event':
-        return this.addEvent(record);
+        return this.addEvent(record, bytes);
       case 'delivery':
-        return this.updateDelivery(record);
+        return this.updateDelivery(record, bytes);
     }
+  }
+
+  /** Records the length of a delivery's progress record once it is known (it is written lazily). */
+  noteDeliveryBytes(delivery: Delivery, bytes: number): void {
+    if (this.deliveries.get(delivery.id) !== delivery) return;
+    this.liveBytes += bytes - delivery.recordBytes;
+    delivery.recordBytes = bytes;
   }
 
   /** Targets registered on exactly this path, oldest first. */
@@ -78,7 +115,81 @@ export class RelayState {
     return [...this.deliveries.values()].filter((delivery) => delivery.outcome === 'pending');
   }
 
-  private putTarget(stored: StoredTarget): void {
+  /**
+   * Forgets settled deliveries beyond retention (too old, or past the per-target count) and
+   * events that nothing refers to any more and that are too old to be repeated. A pending
+   * delivery and its event are always kept.
+   */
+  prune(rule: RetentionRule): { deliveries: number; events: number } {
+    let deliveries = 0;
+    for (const target of this.targets.values()) {
+      const dropped = new Set<Delivery>();
+      let settled = 0;
+      for (let index = target.history.length - 1; index >= 0; index -= 1) {
+        const delivery = target.history[index] as Delivery;
+        if (delivery.outcome === 'pending') continue;
+        settled += 1;
+        if (settled > rule.perTarget || delivery.event.at < rule.before) dropped.add(delivery);
+      }
+      if (dropped.size === 0) continue;
+
+      for (const delivery of dropped) this.forgetDelivery(delivery);
+      target.history = target.history.filter((delivery) => !dropped.has(delivery));
+      deliveries += dropped.size;
+    }
+
+    let events = 0;
+    for (const event of this.events.values()) {
+      if (event.deliveries === 0 && event.at < rule.before) {
+        this.events.delete(event.id);
+        this.liveBytes -= event.recordBytes;
+        events += 1;
+      }
+    }
+    return { deliveries, events };
+  }
+
+  /**
+   * The records of a file that holds exactly the live state: a header with the id counters,
+   * every target, every kept event with its kept deliveries, and the progress of each delivery
+   * that has any. The records are built now, so later changes do not leak into them.
+   */
+  snapshot(now: number): JournalRecord[] {
+    const header: HeaderRecord = {
+      type: 'header',
+      format: JOURNAL_FORMAT,
+      version: JOURNAL_VERSION,
+      created: this.created || now,
+      nextTargetId: this.nextTargetId,
+      nextDeliveryId: this.nextDeliveryId,
+    };
+    const records: JournalRecord[] = [header];
+    for (const target of this.targets.values()) records.push({ type: 'target', target: storedTarget(target) });
+
+    const byEvent = new Map<RelayEvent, Delivery[]>();
+    for (const delivery of this.deliveries.values()) {
+      const list = byEvent.get(delivery.event);
+      if (list) list.push(delivery);
+      else byEvent.set(delivery.event, [delivery]);
+    }
+    for (const event of this.events.values()) {
+      const deliveries = byEvent.get(event) ?? [];
+      records.push(eventRecord(event, deliveries));
+      for (const delivery of deliveries) {
+        if (!untouched(delivery)) records.push(deliveryRecord(delivery));
+      }
+    }
+    return records;
+  }
+
+  private applyHeader(record: HeaderRecord, bytes: number): void {
+    this.created = record.created;
+    this.nextTargetId = Math.max(this.nextTargetId, record.nextTargetId ?? 1);
+    this.nextDeliveryId = Math.max(this.nextDeliveryId, record.nextDeliveryId ?? 1);
+    this.liveBytes += bytes;
+  }
+
+  private putTarget(stored: StoredTarget, bytes: number): void {
     const existing = this.targets.get(stored.id);
     const secret = stored.secret === null ? null : this.box.open(stored.secret);
     const target: Target = {
@@ -89,7 +200,9 @@ export class RelayState {
       history: existing?.history ?? [],
       consecutiveFailures: existing?.consecutiveFailures ?? 0,
       lastSuccessAt: existing?.lastSuccessAt ?? null,
+      recordBytes: bytes,
     };
+    this.liveBytes += bytes - (existing?.recordBytes ?? 0);
     if (existing) Object.assign(existing, target);
     else this.targets.set(stored.id, target);
     this.nextTargetId = Math.max(this.nextTargetId, stored.id + 1);
@@ -98,13 +211,22 @@ export class RelayState {
   private deleteTarget(id: number): void {
     const target = this.targets.get(id);
     if (target === undefined) return;
-    for (const delivery of target.history) this.deliveries.delete(delivery.id);
+    for (const delivery of target.history) this.forgetDelivery(delivery);
     this.targets.delete(id);
+    this.liveBytes -= target.recordBytes;
   }
 
-  private addEvent(record: Extract<JournalRecord, { type: 'event' }>): void {
-    const event: RelayEvent = { id: record.id, type: record.eventType, at: record.at, body: Buffer.from(record.body) };
+  private addEvent(record: EventRecord, bytes: number): void {
+    const event: RelayEvent = {
+      id: record.id,
+      type: record.eventType,
+      at: record.at,
+      body: record.body,
+      deliveries: 0,
+      recordBytes: bytes,
+    };
     this.events.set(event.id, event);
+    this.liveBytes += bytes;
 
     for (const created of record.deliveries) {
       this.nextDeliveryId = Math.max(this.nextDeliveryId, created.id + 1);
@@ -123,13 +245,16 @@ export class RelayState {
         errorDetail: created.outcome === 'skipped' ? inactiveDetail(target) : null,
         nextAttemptAt: created.outcome === 'pending' ? record.at : null,
         deliveredAt: null,
+        recordBytes: 0,
       };
       target.history.push(delivery);
       this.deliveries.set(delivery.id, delivery);
+      event.deliveries += 1;
     }
+    if (event.deliveries === 0) this.dropBody(event);
   }
 
-  private updateDelivery(record: Extract<JournalRecord, { type: 'delivery' }>): void {
+  private updateDelivery(record: DeliveryRecord, bytes: number): void {
     const delivery = this.deliveries.get(record.id);
     if (delivery === undefined) return;
     delivery.outcome = record.outcome;
@@ -138,10 +263,78 @@ export class RelayState {
     delivery.errorDetail = record.error;
     delivery.nextAttemptAt = record.next;
     delivery.deliveredAt = record.done;
+    if (bytes > 0) this.noteDeliveryBytes(delivery, bytes);
+  }
+
+  private forgetDelivery(delivery: Delivery): void {
+    this.deliveries.delete(delivery.id);
+    this.liveBytes -= delivery.recordBytes;
+    delivery.event.deliveries -= 1;
+    if (delivery.event.deliveries === 0) this.dropBody(delivery.event);
+  }
+
+  /**
+   * An event no delivery refers to is kept only so that a repeat of its id is refused: its body
+   * is of no more use, and holding it would make memory grow with every event ever seen.
+   */
+  private dropBody(event: RelayEvent): void {
+    this.liveBytes -= event.body.length;
+    event.recordBytes -= event.body.length;
+    event.body = '';
   }
 }
 
 /** The history's `error_detail` for a delivery skipped because its target was inactive. */
 export function inactiveDetail(target: Target): string {
   return `target was inactive${target.disabledReason ? ` (${target.disabledReason})` : ''}`;
+}
+
+/** The form a target takes in the data file. */
+export function storedTarget(target: Target): StoredTarget {
+  return {
+    id: target.id,
+    path: target.path,
+    url: target.url,
+    events: target.events,
+    secret: target.sealedSecret,
+    active: target.active,
+    name: target.name,
+    managedBy: target.managedBy,
+    created: target.created,
+    disabledReason: target.disabledReason,
+  };
+}
+
+function eventRecord(event: RelayEvent, deliveries: readonly Delivery[]): EventRecord {
+  const created: NewDelivery[] = deliveries.map((delivery) => ({
+    id: delivery.id,
+    target: delivery.target.id,
+    eventId: delivery.eventId,
+    outcome: 'pending',
+  }));
+  return { type: 'event', id: event.id, eventType: event.type, at: event.at, body: event.body, deliveries: created };
+}
+
+/** True while a delivery is exactly as its event record creates it: no record says more. */
+function untouched(delivery: Delivery): boolean {
+  return (
+    delivery.outcome === 'pending' &&
+    delivery.attempts === 0 &&
+    delivery.statusCode === null &&
+    delivery.errorDetail === null &&
+    delivery.nextAttemptAt === delivery.event.at
+  );
+}
+
+function deliveryRecord(delivery: Delivery): DeliveryRecord {
+  return {
+    type: 'delivery',
+    id: delivery.id,
+    outcome: delivery.outcome,
+    attempts: delivery.attempts,
+    status: delivery.statusCode,
+    error: delivery.errorDetail,
+    next: delivery.nextAttemptAt,
+    done: delivery.deliveredAt,
+  };
 }

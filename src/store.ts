@@ -5,7 +5,7 @@ import type { Logger } from './log.js';
 import { matches } from './matching.js';
 import type { DeliveryRecord, EventRecord, NewDelivery, StoredTarget } from './records.js';
 import type { SecretBox } from './secret-box.js';
-import type { Delivery, RelayState, Target } from './state.js';
+import { storedTarget, type Delivery, type RelayState, type Target } from './state.js';
 
 /** An event that passed ingest's checks, ready to be stored. */
 export interface IncomingEvent {
@@ -69,12 +69,13 @@ export class Store {
 
     const written = this.journal.append(record, true);
     this.accepting.set(event.id, written);
+    let bytes: number;
     try {
-      await written;
+      bytes = await written;
     } finally {
       this.accepting.delete(event.id);
     }
-    this.state.apply(record);
+    this.state.apply(record, bytes);
     const deliveries = created.map((entry) => this.state.deliveries.get(entry.id));
     return { duplicate: false, deliveries: deliveries.filter((delivery) => delivery !== undefined) };
   }
@@ -102,20 +103,19 @@ export class Store {
   ): Promise<Target> {
     const { secret, ...rest } = changes;
     const sealed = secret === undefined ? target.sealedSecret : secret === null ? null : this.box.seal(secret);
-    return this.writeTarget({ ...storedForm(target), ...rest, secret: sealed });
+    return this.writeTarget({ ...storedTarget(target), ...rest, secret: sealed });
   }
 
   async deleteTarget(target: Target): Promise<void> {
     const record = { type: 'target-deleted' as const, id: target.id };
-    await this.journal.append(record, true);
-    this.state.apply(record);
+    this.state.apply(record, await this.journal.append(record, true));
   }
 
   /** Records a delivery's progress; applied now, written without waiting for the disk. */
   updateDelivery(delivery: Delivery, update: DeliveryUpdate): void {
     const record: DeliveryRecord = { type: 'delivery', id: delivery.id, ...update };
     this.state.apply(record);
-    this.journal.append(record, false).catch((error: unknown) => {
+    this.journal.append(record, false).then((bytes) => this.state.noteDeliveryBytes(delivery, bytes)).catch((error: unknown) => {
       this.logger.warn('could not record a delivery update; it may be sent again after a restart', {
         delivery: delivery.id,
         err: error,
@@ -125,26 +125,9 @@ export class Store {
 
   private async writeTarget(stored: StoredTarget): Promise<Target> {
     const record = { type: 'target' as const, target: stored };
-    await this.journal.append(record, true);
-    this.state.apply(record);
+    this.state.apply(record, await this.journal.append(record, true));
     const target = this.state.targets.get(stored.id);
     if (target === undefined) throw new Error(`target ${stored.id} vanished while it was saved`);
     return target;
   }
-}
-
-/** The form a target takes in the data file. */
-export function storedForm(target: Target): StoredTarget {
-  return {
-    id: target.id,
-    path: target.path,
-    url: target.url,
-    events: target.events,
-    secret: target.sealedSecret,
-    active: target.active,
-    name: target.name,
-    managedBy: target.managedBy,
-    created: target.created,
-    disabledReason: target.disabledReason,
-  };
 }

@@ -50,7 +50,7 @@ test('check accepts a valid config and lists every problem of a broken one with 
   assert.equal(result.status, 1);
   assert.deepEqual(result.stderr.trim().split('\n').slice(1), [
     '  - ingest.secret: expected the environment variable NO_SUCH_VAR_X to be set, got a value that is not shown (16 characters)',
-    '  - colour: expected no such key (known keys here: listen, dataFile, apiKeys, secretKeys, ingest, delivery, security, history, targets), got "blue"',
+    '  - colour: expected no such key (known keys here: listen, dataFile, apiKeys, secretKeys, ingest, delivery, security, history, compaction, targets), got "blue"',
     '  - listen.port: expected an integer from 0 to 65535, got -1',
     '  - delivery.jitterMs: expected an integer from 0 to 86400000, got "lots"',
   ]);
@@ -105,4 +105,27 @@ test('a broken config or a damaged data file stops startup with exit 1 and says 
     2,
     'no checksum at the end of the line, and good records follow it',
   ]);
+});
+
+test('repair drops the damaged lines and keeps a copy; --repair does it before serving', async (t) => {
+  const { file, folder } = tempConfig(t, { ...serving, dataFile: 'relay.jsonl' });
+  const dataFile = join(folder, 'relay.jsonl');
+  const header = encodeRecord(0, { type: 'header', format: 'hookrelay-journal', version: 1, created: 0 });
+  const damaged = `${header}{"not": "a record"}\n${encodeRecord(2, { type: 'target-deleted', id: 1 })}`;
+
+  writeFileSync(dataFile, damaged);
+  const result = runCli(['repair', '--config', file]);
+  assert.equal(result.status, 0);
+  const lines = result.stdout.trim().split('\n');
+  assert.match(lines[0] ?? '', new RegExp(`^repaired ${dataFile}; the damaged file is kept as ${dataFile}\\.damaged-`));
+  assert.deepEqual(lines.slice(1), [`dropped line 2 (byte ${header.length}, 20 bytes): no checksum at the end of the line`, 'kept 2 records']);
+  assert.equal(readFileSync(lines[0]?.split(' kept as ')[1] ?? '', 'utf8'), damaged);
+  assert.deepEqual(runCli(['repair', '--config', file]).stdout, `${dataFile} has no damage; nothing was changed\n`);
+
+  writeFileSync(dataFile, damaged);
+  const relay = spawnRelay(t, ['--config', file, '--repair']);
+  await relay.logLine((entry) => entry.msg === 'hookrelay listening');
+  assert.ok(relay.logs.some((entry) => String(entry.msg).startsWith('dropped line 2')));
+  relay.child.kill('SIGTERM');
+  assert.equal(await relay.exited, 0);
 });

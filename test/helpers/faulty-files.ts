@@ -19,6 +19,9 @@ export class FaultyFiles implements FileSystem {
   private readonly failures = new Map<Operation, { code: string; remaining: number }>();
   private readonly gates = new Map<Operation, Array<() => void>>();
   private readonly held = new Set<Operation>();
+  /** After this many more calls, every call hangs: the process "died" at that point. */
+  private callsBeforeFreeze = Infinity;
+  private readonly frozen: Array<() => void> = [];
 
   /** Makes the next `times` calls of `operation` fail with `code` (Infinity: until healed). */
   fail(operation: Operation, code: string, times = 1): void {
@@ -40,12 +43,29 @@ export class FaultyFiles implements FileSystem {
     for (const resume of this.gates.get(operation)?.splice(0) ?? []) resume();
   }
 
+  /** Lets `calls` more calls through, then stops every call for good (until thawed). */
+  freezeAfter(calls: number): void {
+    this.callsBeforeFreeze = calls;
+  }
+
+  /** Lets every stopped call go on, for closing the test down. */
+  thaw(): void {
+    this.callsBeforeFreeze = Infinity;
+    for (const resume of this.frozen.splice(0)) resume();
+  }
+
+  get totalCalls(): number {
+    return Object.values(this.calls).reduce((sum, count) => sum + count, 0);
+  }
+
   /** How many calls of `operation` are waiting at the gate. */
   waiting(operation: Operation): number {
     return this.gates.get(operation)?.length ?? 0;
   }
 
   private async enter(operation: Operation): Promise<void> {
+    if (this.callsBeforeFreeze <= 0) await new Promise<void>((resume) => this.frozen.push(resume));
+    this.callsBeforeFreeze -= 1;
     this.calls[operation] += 1;
     if (this.held.has(operation)) {
       await new Promise<void>((resume) => {

@@ -45,6 +45,7 @@ export interface HarnessOptions {
   random?: () => number;
   /** Replaces the HTTP client, for tests that must not dial anything. */
   sender?: Sender;
+  onFatal?: (error: Error) => void;
 }
 
 export function signature(secret: string, body: string | Buffer): string {
@@ -92,6 +93,7 @@ export async function startTestRelay(t: TestContext, options: HarnessOptions = {
     resolve: options.resolve ?? (async () => ['93.184.216.34']),
     ...(options.files ? { files: options.files } : {}),
     ...(options.sender ? { sender: options.sender } : {}),
+    ...(options.onFatal ? { onFatal: options.onFatal } : {}),
   });
   t.after(() => relay.close());
 
