@@ -3,6 +3,8 @@
 //   node build.mjs               bundle src/main.ts into dist/hookrelay.mjs
 //   node build.mjs --test [F…]   bundle, compile src/ and test/ into .build/, run the tests
 //                                (all test/**/*.test.ts, or only the files named)
+//   node build.mjs --bench [B…]  compile src/ and bench/ into .build/, run the benchmarks
+//                                (all, or only those named), results in bench/results/
 import { spawnSync } from 'node:child_process';
 import { chmodSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -36,11 +38,11 @@ function filesUnder(folder, suffix) {
 }
 
 // Each file is compiled on its own (no bundling), so .build/ mirrors the source tree and the
-// tests import the same modules the bundle is made of.
-async function compileForTests() {
+// tests and benchmarks import the same modules the bundle is made of.
+async function compile(folders) {
   rmSync(join(root, '.build'), { recursive: true, force: true });
   await build({
-    entryPoints: [...filesUnder('src', '.ts'), ...filesUnder('test', '.ts')].map((f) => join(root, f)),
+    entryPoints: ['src', ...folders].flatMap((folder) => filesUnder(folder, '.ts')).map((f) => join(root, f)),
     outdir: join(root, '.build'),
     outbase: root,
     bundle: false,
@@ -64,9 +66,17 @@ function runTests(only) {
   return result.status ?? 1;
 }
 
+function runBenchmarks(only) {
+  const result = spawnSync(process.execPath, [join('.build', 'bench', 'run.js'), ...only], { cwd: root, stdio: 'inherit' });
+  return result.status ?? 1;
+}
+
 const args = process.argv.slice(2);
 await bundle();
 if (args[0] === '--test') {
-  await compileForTests();
+  await compile(['test']);
   process.exitCode = runTests(args.slice(1));
+} else if (args[0] === '--bench') {
+  await compile(['bench']);
+  process.exitCode = runBenchmarks(args.slice(1));
 }
