@@ -33,10 +33,11 @@ async function makeGarbage(relay: TestRelay): Promise<void> {
   await relay.api('DELETE', `/api/v1/webhooks/${id}`);
 }
 
+/** Waits until `count` deliveries have been attempted and their progress is in the file. */
 async function settle(relay: TestRelay, count: number): Promise<void> {
   await eventually(
-    () => [...relay.relay.store.state.deliveries.values()].filter((d) => d.attempts > 0).length >= count,
-    `${count} deliveries to be attempted`,
+    () => [...relay.relay.store.state.deliveries.values()].filter((d) => d.attempts > 0 && d.recordBytes > 0).length >= count,
+    `${count} deliveries to be attempted and written`,
   );
 }
 
@@ -102,6 +103,7 @@ test('a crash after any step of compaction leaves a file that restores the same 
   await register(setup, { url: 'https://example.org/a', secret: 's' });
   await register(setup, { url: 'https://example.org/b' }, 'raw');
   for (let n = 0; n < 30; n += 1) await setup.ingest(tiledEvent('stream-closed', ['raw', `n${n}`]), { 'X-Tiled-Event-ID': eventId(n) });
+  await settle(setup, 60);
   await makeGarbage(setup);
   await setup.relay.close();
   const original = readFileSync(setup.config.dataFile);
@@ -121,8 +123,9 @@ test('a crash after any step of compaction leaves a file that restores the same 
     const files = new FaultyFiles();
     const crashing = await setup.restart({ files });
     files.freezeAfter(step);
-    void crashing.relay.maintenance.run();
-    await new Promise((resolve) => setTimeout(resolve, 5));
+    let finished = false;
+    void crashing.relay.maintenance.run().then(() => (finished = true));
+    await eventually(() => files.frozenCalls > 0 || finished, `the compaction to stop after step ${step}`);
 
     const recovered = await startTestRelay(t, { folder: setup.folder, files: new FaultyFiles(), config: compactAlways });
     assert.deepEqual(fingerprint(recovered.relay.store.state), expected, `crash after step ${step}`);
@@ -202,6 +205,7 @@ test('a compaction that fails leaves the file as it was and ingest going', async
   await register(relay, { url: 'https://example.org/a' });
   await relay.ingest(tiledEvent('stream-closed', ['x']));
   await makeGarbage(relay);
+  await eventually(() => (relay.relay.store.state.deliveries.get(1)?.recordBytes ?? 0) > 0, 'the delivery to be written');
   const before = readFileSync(relay.config.dataFile);
 
   files.fail('rename', 'EXDEV');
@@ -210,9 +214,11 @@ test('a compaction that fails leaves the file as it was and ingest going', async
   assert.equal(existsSync(compactionFile(relay.config.dataFile)), false);
   assert.ok(relay.logs.some((entry) => entry.msg === 'compaction failed; it is tried again at the next check'));
   assert.equal((await relay.ingest(tiledEvent('stream-closed', ['y']))).status, 202);
+  await eventually(() => (relay.relay.store.state.deliveries.get(2)?.recordBytes ?? 0) > 0, 'the second delivery to be written');
   const grown = statSync(relay.config.dataFile).size;
   await relay.relay.maintenance.run();
-  assert.ok(statSync(relay.config.dataFile).size < grown);
+  const compacted = statSync(relay.config.dataFile).size;
+  assert.ok(compacted < grown, `${compacted} < ${grown}`);
   assert.ok(relay.logs.some((entry) => entry.msg === 'data file compacted'));
 });
 

@@ -54,6 +54,11 @@ export class FaultyFiles implements FileSystem {
     for (const resume of this.frozen.splice(0)) resume();
   }
 
+  /** Calls stopped by freezeAfter so far. */
+  get frozenCalls(): number {
+    return this.frozen.length;
+  }
+
   get totalCalls(): number {
     return Object.values(this.calls).reduce((sum, count) => sum + count, 0);
   }
