@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiKeys } from './auth.js';
-import { ADMIN_MAX_BODY_BYTES, EVENT_TYPES, HISTORY_LIMIT } from './defaults.js';
+import { ADMIN_MAX_BODY_BYTES, EVENT_TYPES, HISTORY_LIMIT, MAX_JSON_DEPTH, type Scope } from './defaults.js';
 import { HttpError, quote } from './errors.js';
+import type { FailureLimiter } from './failure-limiter.js';
 import { decodeUtf8, parseJson, readBody, requireJson, sendJson } from './http-io.js';
 import { normalisePath } from './matching.js';
 import type { Delivery, Target } from './state.js';
@@ -16,6 +17,8 @@ import { checkTargetAddress, parseTargetUrl, type Resolver, type UrlPolicy } fro
 export interface AdminContext {
   store: Store;
   keys: ApiKeys;
+  /** Failed authentications per client address. */
+  authFailures: FailureLimiter;
   policy: UrlPolicy;
   resolve: Resolver;
 }
@@ -31,7 +34,7 @@ export const adminRoutes: Route[] = [
     method: 'POST',
     pattern: /^\/api\/v1\/webhooks\/target(?:\/(.*))?$/,
     async handle(context, request, response, url, match) {
-      context.keys.require(request, url, 'write:webhooks');
+      authorize(context, request, url, 'write:webhooks');
       const path = targetPath(match[1]);
       const body = await readJsonObject(request);
       const fields = await registration(context, body);
@@ -43,7 +46,7 @@ export const adminRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/api\/v1\/webhooks\/target(?:\/(.*))?$/,
     async handle(context, request, response, url, match) {
-      context.keys.require(request, url, 'read:webhooks');
+      authorize(context, request, url, 'read:webhooks');
       const path = targetPath(match[1]);
       sendJson(response, 200, context.store.state.targetsOn(path).map(targetView));
     },
@@ -52,7 +55,7 @@ export const adminRoutes: Route[] = [
     method: 'GET',
     pattern: /^\/api\/v1\/webhooks\/history\/([^/]+)$/,
     async handle(context, request, response, url, match) {
-      context.keys.require(request, url, 'read:webhooks');
+      authorize(context, request, url, 'read:webhooks');
       const target = findTarget(context, match[1]);
       const limit = historyLimit(url.searchParams.get('limit'));
       const newestFirst = target.history.slice(-limit).reverse();
@@ -63,7 +66,7 @@ export const adminRoutes: Route[] = [
     method: 'DELETE',
     pattern: /^\/api\/v1\/webhooks\/([^/]+)$/,
     async handle(context, request, response, url, match) {
-      context.keys.require(request, url, 'write:webhooks');
+      authorize(context, request, url, 'write:webhooks');
       const target = findTarget(context, match[1]);
       refuseConfigManaged(target);
       await context.store.deleteTarget(target);
@@ -71,6 +74,18 @@ export const adminRoutes: Route[] = [
     },
   },
 ];
+
+/** Requires a key with `scope`; a client that keeps failing is answered 429 for a while. */
+export function authorize(context: AdminContext, request: IncomingMessage, url: URL, scope: Scope): void {
+  const client = request.socket.remoteAddress ?? 'unknown';
+  context.authFailures.check(client);
+  try {
+    context.keys.require(request, url, scope);
+  } catch (error) {
+    context.authFailures.fail(client);
+    throw error;
+  }
+}
 
 /** Tiled's WebhookResponse. */
 export function targetView(target: Target): Record<string, unknown> {
@@ -147,7 +162,8 @@ function historyLimit(text: string | null): number {
 
 export async function readJsonObject(request: IncomingMessage): Promise<Record<string, unknown>> {
   requireJson(request);
-  const value = parseJson(decodeUtf8(await readBody(request, ADMIN_MAX_BODY_BYTES)));
+  const text = decodeUtf8(await readBody(request, ADMIN_MAX_BODY_BYTES));
+  const value = parseJson(text, { maxDepth: MAX_JSON_DEPTH.admin, forbidKeys: true });
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new HttpError('invalid_request', 'request body must be a JSON object');
   }

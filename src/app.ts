@@ -5,6 +5,7 @@ import { HttpError } from './errors.js';
 import { readBody, sendError, sendJson } from './http-io.js';
 import { checkIngest } from './ingest.js';
 import { StorageError } from './journal.js';
+import type { FailureLimiter } from './failure-limiter.js';
 import type { Logger } from './log.js';
 
 export interface AppContext extends AdminContext {
@@ -12,6 +13,10 @@ export interface AppContext extends AdminContext {
   logger: Logger;
   ingestSecret: string | null;
   maxBodyBytes: number;
+  /** Failed ingest signatures per client address: a budget of their own, apart from the API's. */
+  signatureFailures: FailureLimiter;
+  /** Requests with more headers than this are refused rather than have the rest dropped. */
+  maxHeaders: number;
 }
 
 /** Seconds a catalog is asked to wait before sending again while the data file fails. */
@@ -21,8 +26,16 @@ const ingestRoute: Route<AppContext> = {
   method: 'POST',
   pattern: /^\/ingest$/,
   async handle(app, request, response) {
+    const client = request.socket.remoteAddress ?? 'unknown';
+    app.signatureFailures.check(client);
     const body = await readBody(request, app.maxBodyBytes);
-    const event = checkIngest(request, body, app.ingestSecret);
+    let event;
+    try {
+      event = checkIngest(request, body, app.ingestSecret);
+    } catch (error) {
+      if (error instanceof HttpError && error.code === 'invalid_signature') app.signatureFailures.fail(client);
+      throw error;
+    }
 
     let accepted;
     try {
@@ -61,6 +74,9 @@ export function createHandler(context: AppContext): (request: IncomingMessage, r
 }
 
 async function handle(context: AppContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+  if (request.rawHeaders.length / 2 > context.maxHeaders) {
+    throw new HttpError('too_many_headers', `a request may carry at most ${context.maxHeaders} headers`);
+  }
   const url = new URL(request.url ?? '/', 'http://relay.invalid');
   const allowed: string[] = [];
   for (const route of routes) {

@@ -78,15 +78,37 @@ function targetRule(policy: UrlPolicy): Rule<TargetConfig> {
   );
 }
 
+/** An entry of security.blockNetworks: an address or a network in CIDR form. */
+const network: Rule<string> = (value, key, context) =>
+  typeof value === 'string' && tryParseNetwork(value.replace(/^\[|\]$/g, '')) !== null
+    ? value
+    : fail(context, key, value, 'an IP address or a network such as 10.20.0.0/16');
+
 const securityRule = section<Config['security']>(
-  { allowHttp: boolean, allowPrivateAddresses: boolean, allowHosts: listOf(hostOrNetwork) },
+  {
+    allowHttp: boolean,
+    allowPrivateAddresses: boolean,
+    allowHosts: listOf(hostOrNetwork),
+    blockNetworks: listOf(network),
+    maxAuthFailuresPerMinute: integer(1, 100_000),
+  },
   DEFAULTS.security,
 );
 
 function configRule(policy: UrlPolicy): Rule<Config> {
   return section<Config>(
     {
-      listen: section({ host: string(), port: integer(0, 65_535) }, DEFAULTS.listen),
+      listen: section(
+        {
+          host: string(),
+          port: integer(0, 65_535),
+          headersTimeoutMs: integer(100, 600_000),
+          requestTimeoutMs: integer(100, 3_600_000),
+          maxConnections: integer(1, 1_000_000),
+          maxHeaders: integer(10, 1_000),
+        },
+        DEFAULTS.listen,
+      ),
       dataFile: string(),
       apiKeys: unique(
         listOf(section({ key: SECRET_KEY, scopes: listOf(oneOf(SCOPES), { minItems: 1, maxItems: SCOPES.length }) }), {
@@ -145,6 +167,10 @@ export function parseConfig(text: string, file: string, environment: NodeJS.Proc
   const context: Context = { problems: [], substituted: new Set() };
   const substituted = substitute(raw, '', environment, context);
   const config = configRule(targetPolicy(substituted, context))(substituted, '', context);
+  if (config !== undefined && config.listen.headersTimeoutMs > config.listen.requestTimeoutMs) {
+    const expected = `at most listen.requestTimeoutMs (${config.listen.requestTimeoutMs})`;
+    fail(context, 'listen.headersTimeoutMs', config.listen.headersTimeoutMs, expected);
+  }
   if (config === undefined || context.problems.length > 0) throw new ConfigError(file, context.problems);
 
   config.dataFile = resolve(dirname(resolve(file)), config.dataFile);

@@ -27,7 +27,14 @@ export interface TargetConfig {
 }
 
 export interface Config {
-  listen: { host: string; port: number };
+  listen: {
+    host: string;
+    port: number;
+    headersTimeoutMs: number;
+    requestTimeoutMs: number;
+    maxConnections: number;
+    maxHeaders: number;
+  };
   /** Absolute once loaded; a relative path in the file is taken from the config's folder. */
   dataFile: string;
   apiKeys: ApiKeyConfig[];
@@ -41,14 +48,29 @@ export interface Config {
     concurrency: number;
     perTargetConcurrency: number;
   };
-  security: { allowHttp: boolean; allowPrivateAddresses: boolean; allowHosts: string[] };
+  security: {
+    allowHttp: boolean;
+    allowPrivateAddresses: boolean;
+    allowHosts: string[];
+    blockNetworks: string[];
+    maxAuthFailuresPerMinute: number;
+  };
   history: { retentionDays: number; maxPerTarget: number };
   compaction: { ratio: number; minBytes: number; checkIntervalMs: number };
   targets: TargetConfig[];
 }
 
 export const DEFAULTS: Config = {
-  listen: { host: '127.0.0.1', port: 8787 },
+  listen: {
+    host: '127.0.0.1',
+    port: 8787,
+    // Slow clients (slowloris) are cut off with 408 after these; Node checks them every second.
+    headersTimeoutMs: 10_000,
+    requestTimeoutMs: 30_000,
+    maxConnections: 1_024,
+    // More headers than this are refused with 431; Node alone would drop the extra ones silently.
+    maxHeaders: 100,
+  },
   dataFile: 'data/hookrelay.jsonl',
   apiKeys: [],
   secretKeys: [],
@@ -62,7 +84,13 @@ export const DEFAULTS: Config = {
     concurrency: 256,
     perTargetConcurrency: 16,
   },
-  security: { allowHttp: false, allowPrivateAddresses: false, allowHosts: [] },
+  security: {
+    allowHttp: false,
+    allowPrivateAddresses: false,
+    allowHosts: [],
+    blockNetworks: [],
+    maxAuthFailuresPerMinute: 10,
+  },
   history: { retentionDays: 30, maxPerTarget: 10_000 },
   compaction: { ratio: 2, minBytes: 16_777_216, checkIntervalMs: 60_000 },
   targets: [],
@@ -77,6 +105,12 @@ export const TARGET_DEFAULTS: Omit<TargetConfig, 'name' | 'url'> = {
 
 /** Request body limit for the admin API; events go through `ingest.maxBodyBytes` instead. */
 export const ADMIN_MAX_BODY_BYTES = 65_536;
+
+/**
+ * Deepest nesting accepted in JSON bodies. Events get room for deep metadata; admin requests
+ * are flat objects.
+ */
+export const MAX_JSON_DEPTH = { event: 256, admin: 32 } as const;
 
 /** How much of a target's answer is kept in `error_detail` (Tiled keeps 256 characters). */
 export const ERROR_DETAIL_CHARS = 256;

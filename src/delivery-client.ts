@@ -1,7 +1,10 @@
 import http from 'node:http';
 import https from 'node:https';
+import type { LookupFunction, Socket } from 'node:net';
 import type { Clock } from './clock.js';
 import { ERROR_DETAIL_CHARS } from './defaults.js';
+import { BlockedAddressError, checkLiteralHost, guardedLookup } from './dial-guard.js';
+import { judgeTargetAddress, refusalReason, urlHost, type Resolver, type UrlPolicy } from './target-url.js';
 
 /**
  * One attempt is one call of `send`: a POST over node:http(s) with keep-alive agents. Redirects
@@ -29,14 +32,27 @@ const MAX_DRAIN_BYTES = 1_048_576;
 
 const RETRYABLE_ON_REUSED_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
 
+export interface DeliveryClientOptions {
+  clock: Clock;
+  /** The address policy every connection is held to. */
+  policy: UrlPolicy;
+  resolve: Resolver;
+}
+
 export class DeliveryClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
+  private readonly clock: Clock;
+  private readonly policy: UrlPolicy;
+  private readonly lookup: LookupFunction;
 
-  constructor(private readonly clock: Clock) {
-    const options = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' as const };
-    this.httpAgent = new http.Agent(options);
-    this.httpsAgent = new https.Agent(options);
+  constructor(options: DeliveryClientOptions) {
+    const agentOptions = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' as const };
+    this.httpAgent = new http.Agent(agentOptions);
+    this.httpsAgent = new https.Agent(agentOptions);
+    this.clock = options.clock;
+    this.policy = options.policy;
+    this.lookup = guardedLookup(options.policy, options.resolve);
   }
 
   send(request: AttemptRequest): Promise<AttemptResult> {
@@ -49,15 +65,38 @@ export class DeliveryClient {
     this.httpsAgent.destroy();
   }
 
+  /**
+   * Checks the address a new connection reached, as a second line behind `lookup` (reused
+   * keep-alive connections were checked when they were made).
+   */
+  private verifyPeer(url: URL, socket: Socket): void {
+    if (!socket.connecting) return;
+    socket.once('connect', () => {
+      const address = socket.remoteAddress;
+      if (address === undefined) return;
+      const host = urlHost(url);
+      const verdict = judgeTargetAddress(this.policy, host, address);
+      if (!verdict.allowed) socket.destroy(new BlockedAddressError(refusalReason(host, address, verdict)));
+    });
+  }
+
   private post(request: AttemptRequest, isRetry: boolean): Promise<AttemptResult> {
     return new Promise((resolve) => {
       const url = new URL(request.url);
+      try {
+        checkLiteralHost(url, this.policy);
+      } catch (error) {
+        resolve({ statusCode: null, error: describeFailure(error as NodeJS.ErrnoException) });
+        return;
+      }
       const secure = url.protocol === 'https:';
       const outgoing = (secure ? https : http).request(url, {
         method: 'POST',
         agent: secure ? this.httpsAgent : this.httpAgent,
+        lookup: this.lookup,
         headers: { ...request.headers, 'Content-Length': String(request.body.length) },
       });
+      outgoing.once('socket', (socket) => this.verifyPeer(url, socket));
 
       let settled = false;
       const settle = (result: AttemptResult): void => {

@@ -5,6 +5,7 @@
  */
 export const ERROR_STATUS = {
   invalid_json: 400,
+  forbidden_key: 400,
   invalid_event_id: 400,
   target_forbidden: 400,
   target_unresolvable: 400,
@@ -16,6 +17,8 @@ export const ERROR_STATUS = {
   target_managed_by_config: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
+  too_many_requests: 429,
+  too_many_headers: 431,
   invalid_event: 422,
   invalid_request: 422,
   url_not_allowed: 422,

@@ -55,12 +55,53 @@ export function decodeUtf8(body: Buffer): string {
   }
 }
 
-export function parseJson(text: string): unknown {
+/**
+ * JSON.parse, refusing nesting deeper than `maxDepth`: a body of a few KB nested thousands deep
+ * parses, but JSON.stringify of it (when the history shows it) overflows the stack. With
+ * `forbidKeys`, objects may not have the keys `__proto__`, `constructor` or `prototype`, which a
+ * later merge or copy could turn into prototype pollution.
+ */
+export function parseJson(text: string, options: { maxDepth: number; forbidKeys?: boolean }): unknown {
+  const depth = nestingDepth(text);
+  if (depth > options.maxDepth) {
+    throw new HttpError('invalid_json', `request body is nested ${depth} levels deep; the limit is ${options.maxDepth}`);
+  }
+  const reviver = options.forbidKeys === true ? refuseDangerousKeys : undefined;
   try {
-    return JSON.parse(text);
+    return JSON.parse(text, reviver);
   } catch (error) {
+    if (error instanceof HttpError) throw error;
     throw new HttpError('invalid_json', `request body is not valid JSON: ${(error as Error).message}`);
   }
+}
+
+const DANGEROUS_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+function refuseDangerousKeys(key: string, value: unknown): unknown {
+  if (DANGEROUS_KEYS.has(key)) throw new HttpError('forbidden_key', `request body may not use the key ${JSON.stringify(key)}`);
+  return value;
+}
+
+/** How deeply the arrays and objects of a JSON text nest, counted without parsing it. */
+export function nestingDepth(text: string): number {
+  let depth = 0;
+  let deepest = 0;
+  let inString = false;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    if (inString) {
+      if (code === 0x5c) index += 1;
+      else if (code === 0x22) inString = false;
+    } else if (code === 0x22) {
+      inString = true;
+    } else if (code === 0x7b || code === 0x5b) {
+      depth += 1;
+      if (depth > deepest) deepest = depth;
+    } else if (code === 0x7d || code === 0x5d) {
+      depth -= 1;
+    }
+  }
+  return deepest;
 }
 
 export function sendJson(
@@ -80,7 +121,7 @@ export function sendJson(
 
 export function sendError(response: ServerResponse, error: HttpError): void {
   // An error may come before the body was read: closing is the only safe end for the connection.
-  const close = error.status === 413 ? { Connection: 'close' } : {};
+  const close = error.status === 413 || error.status === 431 ? { Connection: 'close' } : {};
   sendJson(response, error.status, error, { ...error.headers, ...close });
 }
 

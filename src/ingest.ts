@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { MAX_JSON_DEPTH } from './defaults.js';
 import { HttpError, quote } from './errors.js';
 import { decodeUtf8, headerValue, parseJson, requireJson } from './http-io.js';
 import { verifyTiledSignature } from './signatures.js';
@@ -34,7 +35,7 @@ export function checkIngest(request: IncomingMessage, body: Buffer, secret: stri
   }
 
   const text = decodeUtf8(body);
-  const event = parseJson(text);
+  const event = parseJson(text, { maxDepth: MAX_JSON_DEPTH.event });
   if (typeof event !== 'object' || event === null || Array.isArray(event)) {
     throw new HttpError('invalid_event', 'the event must be a JSON object');
   }

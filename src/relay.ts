@@ -1,4 +1,4 @@
-import { createServer, type Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHandler } from './app.js';
 import { ApiKeys } from './auth.js';
@@ -7,6 +7,7 @@ import { reconcileConfigTargets } from './config-targets.js';
 import type { Config } from './defaults.js';
 import { DeliveryClient } from './delivery-client.js';
 import { Dispatcher, type Sender } from './dispatcher.js';
+import { FailureLimiter } from './failure-limiter.js';
 import type { FileSystem } from './files.js';
 import { Journal } from './journal.js';
 import { Maintenance } from './maintenance.js';
@@ -65,7 +66,9 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   maintenance.prune();
   warnAboutSettings(config, state, box, logger);
 
-  const client = options.sender ? null : new DeliveryClient(clock);
+  const policy = compileUrlPolicy(config.security);
+  const resolve = options.resolve ?? systemResolver;
+  const client = options.sender ? null : new DeliveryClient({ clock, policy, resolve });
   const dispatcher = new Dispatcher({
     store,
     sender: options.sender ?? (client as DeliveryClient),
@@ -83,12 +86,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     dispatcher,
     logger,
     keys: new ApiKeys(config.apiKeys),
-    policy: compileUrlPolicy(config.security),
-    resolve: options.resolve ?? systemResolver,
+    authFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),
+    signatureFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),
+    policy,
+    resolve,
     ingestSecret: config.ingest.secret,
     maxBodyBytes: config.ingest.maxBodyBytes,
+    maxHeaders: config.listen.maxHeaders,
   });
-  const server = createServer({ headersTimeout: 10_000, requestTimeout: 30_000 }, handler);
+  const server = createHttpServer(config.listen, handler);
   const url = await listen(server, config.listen.host, config.listen.port);
   const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
 
@@ -114,6 +120,25 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
 
   return { url, store, dispatcher, journal, maintenance, close };
+}
+
+/**
+ * node:http with the limits a public endpoint needs: slow clients are cut off (the timeouts are
+ * only checked every connectionsCheckingInterval, 30 s by default), connections are capped, and
+ * one header more than allowed is kept so that too many can be told from just enough.
+ */
+function createHttpServer(settings: Config['listen'], handler: RequestListener): Server {
+  const server = createServer(
+    {
+      headersTimeout: settings.headersTimeoutMs,
+      requestTimeout: settings.requestTimeoutMs,
+      connectionsCheckingInterval: Math.min(1_000, settings.headersTimeoutMs / 2),
+    },
+    handler,
+  );
+  server.maxConnections = settings.maxConnections;
+  server.maxHeadersCount = settings.maxHeaders + 1;
+  return server;
 }
 
 function listen(server: Server, host: string, port: number): Promise<string> {

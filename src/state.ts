@@ -164,7 +164,12 @@ export class RelayState {
       nextDeliveryId: this.nextDeliveryId,
     };
     const records: JournalRecord[] = [header];
-    for (const target of this.targets.values()) records.push({ type: 'target', target: storedTarget(target) });
+    for (const target of this.targets.values()) {
+      // Sealed again with the first secret key, so that a key rotation or newly configured keys
+      // reach the secrets already stored. A secret no key opens is kept as it is.
+      const secret = target.secret === null ? target.sealedSecret : this.box.seal(target.secret);
+      records.push({ type: 'target', target: { ...storedTarget(target), secret } });
+    }
 
     const byEvent = new Map<RelayEvent, Delivery[]>();
     for (const delivery of this.deliveries.values()) {

@@ -4,6 +4,7 @@ import {
   contains,
   judgeAddress,
   parseAddress,
+  parseNetwork,
   tryParseNetwork,
   type AddressVerdict,
   type Network,
@@ -18,12 +19,15 @@ export interface UrlPolicy {
   allowedHostNames: ReadonlySet<string>;
   /** Networks that are allowed although they are not public. */
   allowedNetworks: readonly Network[];
+  /** Networks refused whatever else is allowed. */
+  blockedNetworks: readonly Network[];
 }
 
 export interface SecuritySettings {
   allowHttp: boolean;
   allowPrivateAddresses: boolean;
   allowHosts: readonly string[];
+  blockNetworks: readonly string[];
 }
 
 /** Resolves a host name to every address it has (A and AAAA). */
@@ -47,6 +51,9 @@ export function compileUrlPolicy(security: SecuritySettings): UrlPolicy {
     allowPrivateAddresses: security.allowPrivateAddresses,
     allowedHostNames,
     allowedNetworks,
+    blockedNetworks: security.blockNetworks.map((cidr) =>
+      parseNetwork(cidr.replace(/^\[|\]$/g, ''), 'blocked by security.blockNetworks'),
+    ),
   };
 }
 
@@ -90,19 +97,28 @@ export function urlHost(url: URL): string {
   return url.hostname.replace(/^\[|\]$/g, '');
 }
 
-/** Judges one address for a host under the policy (allowHosts and allowPrivateAddresses). */
+/**
+ * Judges one address a host resolved to. security.blockNetworks refuses whatever else is
+ * allowed; then allowPrivateAddresses or a host named in allowHosts allows; then the address must
+ * be public or inside a network listed in allowHosts.
+ */
 export function judgeTargetAddress(policy: UrlPolicy, host: string, address: string): AddressVerdict {
-  if (policy.allowPrivateAddresses || policy.allowedHostNames.has(normaliseHostName(host))) {
-    return { allowed: true };
-  }
-  const verdict = judgeAddress(address);
-  if (verdict.allowed) return verdict;
-
   const bytes = parseAddress(address);
-  if (bytes && policy.allowedNetworks.some((network) => contains(network, bytes))) {
-    return { allowed: true };
-  }
+  if (bytes === null) return { allowed: false, reason: 'not an IP address' };
+
+  const blocked = policy.blockedNetworks.find((network) => contains(network, bytes));
+  if (blocked) return { allowed: false, reason: `${blocked.what} (${blocked.text})` };
+  if (policy.allowPrivateAddresses || policy.allowedHostNames.has(normaliseHostName(host))) return { allowed: true };
+
+  const verdict = judgeAddress(address);
+  if (verdict.allowed || policy.allowedNetworks.some((network) => contains(network, bytes))) return { allowed: true };
   return verdict;
+}
+
+/** Why an address of a host is refused, in the words the API and the history use. */
+export function refusalReason(host: string, address: string, verdict: AddressVerdict): string {
+  const via = address === host ? '' : ` resolves to ${address}, which is`;
+  return `${quote(host)}${via} ${verdict.reason ?? 'not allowed'}`;
 }
 
 /**
@@ -111,18 +127,14 @@ export function judgeTargetAddress(policy: UrlPolicy, host: string, address: str
  */
 export async function checkTargetAddress(url: URL, policy: UrlPolicy, resolve: Resolver): Promise<string[]> {
   const host = urlHost(url);
-  if (policy.allowPrivateAddresses || policy.allowedHostNames.has(normaliseHostName(host))) return [];
-
   const addresses = isIP(host) !== 0 ? [host] : await resolveOrRefuse(host, resolve);
   for (const address of addresses) {
     const verdict = judgeTargetAddress(policy, host, address);
     if (!verdict.allowed) {
-      const via = address === host ? '' : ` resolves to ${address}, which is`;
       throw new HttpError(
         'target_forbidden',
-        `Webhook URL targets a private or reserved address and cannot be registered: ` +
-          `${quote(host)}${via} ${verdict.reason}. ` +
-          'List the host in security.allowHosts to allow it.',
+        'Webhook URL targets a private or reserved address and cannot be registered: ' +
+          `${refusalReason(host, address, verdict)}. List the host in security.allowHosts to allow it.`,
       );
     }
   }
@@ -143,6 +155,6 @@ async function resolveOrRefuse(host: string, resolve: Resolver): Promise<string[
   return addresses;
 }
 
-function normaliseHostName(host: string): string {
+export function normaliseHostName(host: string): string {
   return host.toLowerCase().replace(/\.$/, '');
 }

@@ -188,3 +188,8 @@ test('loadConfig reads a file from disk', () => {
   writeFileSync(file, '{"listen": {"port": 0}}');
   assert.equal(loadConfig(file, {}).dataFile, join(folder, 'data', 'hookrelay.jsonl'));
 });
+
+test('blockNetworks must be networks and the header timeout must fit in the request timeout', () => {
+  assert.deepEqual(problemsOf({ security: { blockNetworks: ['10.0.0.0/8', 'not-a-network', '::1'] } }), ['security.blockNetworks[1]']);
+  assert.deepEqual(problemsOf({ listen: { headersTimeoutMs: 5000, requestTimeoutMs: 1000 } }), ['listen.headersTimeoutMs']);
+});

@@ -26,8 +26,8 @@ export function status(code: number, headers: Record<string, string> = {}, body 
   };
 }
 
-/** A webhook receiver on 127.0.0.1, port 0, closed when the test ends. */
-export async function startReceiver(t: TestContext, initial: Answer = status(200)): Promise<Receiver> {
+/** A webhook receiver on 127.0.0.1 (or `host`), port 0, closed when the test ends. */
+export async function startReceiver(t: TestContext, initial: Answer = status(200), host = '127.0.0.1'): Promise<Receiver> {
   const received: Received[] = [];
   const waiters: Array<{ count: number; resolve: (request: Received) => void }> = [];
   let handler = initial;
@@ -45,7 +45,7 @@ export async function startReceiver(t: TestContext, initial: Answer = status(200
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   t.after(() => {
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
@@ -53,7 +53,7 @@ export async function startReceiver(t: TestContext, initial: Answer = status(200
 
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}/hook`,
+    url: `http://${host}:${port}/hook`,
     received,
     request(count) {
       const ready = received[count - 1];

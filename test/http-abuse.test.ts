@@ -1,0 +1,102 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { test } from 'node:test';
+import { startTestRelay, tiledEvent, type TestRelay } from './helpers/relay-harness.js';
+
+const limits = { listen: { headersTimeoutMs: 500, requestTimeoutMs: 1_000 }, ingest: { secret: null, maxBodyBytes: 4096 } };
+
+/**
+ * Writes `parts` to a raw connection (waiting `gapMs` between them) and answers everything the
+ * relay sent back until it closed the connection or `limitMs` passed.
+ */
+function exchange(relay: TestRelay, parts: Array<string | Buffer>, options: { gapMs?: number; limitMs?: number } = {}): Promise<string> {
+  const { port } = new URL(relay.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1');
+    const chunks: Buffer[] = [];
+    const finish = (): void => {
+      clearTimeout(limit);
+      socket.destroy();
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    };
+    const limit = setTimeout(finish, options.limitMs ?? 3_000);
+    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('close', finish);
+    socket.on('error', (error: NodeJS.ErrnoException) => (error.code === 'ECONNRESET' || error.code === 'EPIPE' ? finish() : reject(error)));
+    socket.on('connect', async () => {
+      for (const part of parts) {
+        if (socket.destroyed) return;
+        socket.write(part);
+        if (options.gapMs) await new Promise((wait) => setTimeout(wait, options.gapMs));
+      }
+    });
+  });
+}
+
+function statuses(text: string): number[] {
+  return [...text.matchAll(/HTTP\/1\.1 (\d{3})/g)].map((match) => Number(match[1]));
+}
+
+function eventsIn(relay: TestRelay): number {
+  return readFileSync(relay.config.dataFile, 'utf8').split('\n').filter((line) => line.includes('"type":"event"')).length;
+}
+
+const head = (extra: string) => `POST /ingest HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n${extra}\r\n`;
+
+test('a declared body over the limit is refused with 413 before it is sent', async (t) => {
+  const relay = await startTestRelay(t, { config: limits });
+  const answer = await exchange(relay, [head('Content-Length: 10485760\r\n'), '{"type": ']);
+  assert.deepEqual(statuses(answer), [413]);
+  assert.match(answer, /Connection: close/i);
+  assert.match(answer, /"code":"payload_too_large"/);
+});
+
+test('a chunked body that grows past the limit is refused with 413', async (t) => {
+  const relay = await startTestRelay(t, { config: limits });
+  const chunk = `1000\r\n${'x'.repeat(4096)}\r\n`;
+  const answer = await exchange(relay, [head('Transfer-Encoding: chunked\r\n'), chunk, chunk, chunk]);
+  assert.deepEqual(statuses(answer), [413]);
+  assert.equal(eventsIn(relay), 0);
+});
+
+test('a Content-Length shorter than the body cuts it there; the rest is refused as a bad request', async (t) => {
+  const relay = await startTestRelay(t, { config: limits });
+  const body = '{"type": "stream-closed", "path": ["x"]}';
+  const answer = await exchange(relay, [head('Content-Length: 10\r\n') + body]);
+  // Node finds the rest is no request, answers 400 and closes: the ten bytes are refused
+  // either by that or, if the relay answers first, as invalid JSON.
+  assert.equal(statuses(answer)[0], 400);
+  assert.doesNotMatch(answer, /HTTP\/1\.1 2\d\d/);
+  assert.equal(eventsIn(relay), 0);
+});
+
+test('Content-Length together with Transfer-Encoding, or no Host, is a bad request', async (t) => {
+  const relay = await startTestRelay(t, { config: limits });
+  assert.deepEqual(statuses(await exchange(relay, [head('Content-Length: 2\r\nTransfer-Encoding: chunked\r\n') + '{}'])), [400]);
+  assert.deepEqual(statuses(await exchange(relay, ['POST /ingest HTTP/1.1\r\nContent-Length: 2\r\n\r\n{}'])), [400]);
+});
+
+test('slow headers and a slow body are cut off with 408 while other clients are served', async (t) => {
+  const relay = await startTestRelay(t, { config: limits });
+  const dripHeaders = exchange(relay, ['POST /ingest HTTP/1.1\r\n', 'Host: relay\r\n', 'X-Slow: 1\r\n', 'X-Slow: 2\r\n', 'X-Slow: 3\r\n'], {
+    gapMs: 300,
+  });
+  const dripBody = exchange(relay, [head('Content-Length: 100\r\n'), '{"type"', ': "x"', ', "pa', 'th": '], { gapMs: 400 });
+  const normal = await relay.ingest(tiledEvent('stream-closed', ['x']), { 'X-Tiled-Signature': null });
+  assert.equal(normal.status, 202);
+  assert.deepEqual(statuses(await dripHeaders), [408]);
+  assert.deepEqual(statuses(await dripBody), [408]);
+  assert.equal(eventsIn(relay), 1);
+});
+
+test('too many headers are refused with 431, not silently dropped', async (t) => {
+  const relay = await startTestRelay(t, { config: limits });
+  const many = Array.from({ length: 1500 }, (_, n) => `X-${n}: 1\r\n`).join('');
+  const answer = await exchange(relay, [`GET /api/v1/webhooks/target/ HTTP/1.1\r\nHost: relay\r\n${many}Authorization: Apikey test\r\n\r\n`]);
+  assert.deepEqual(statuses(answer), [431]);
+  assert.match(answer, /"code":"too_many_headers"/);
+
+  const huge = await exchange(relay, [`GET / HTTP/1.1\r\nHost: relay\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`]);
+  assert.deepEqual(statuses(huge), [431]);
+});
