@@ -100,3 +100,23 @@ test('too many headers are refused with 431, not silently dropped', async (t) =>
   const huge = await exchange(relay, [`GET / HTTP/1.1\r\nHost: relay\r\nX-Big: ${'y'.repeat(20_000)}\r\n\r\n`]);
   assert.deepEqual(statuses(huge), [431]);
 });
+
+test('connections over listen.maxConnections are dropped at once', async (t) => {
+  const relay = await startTestRelay(t, { config: { ...limits, listen: { ...limits.listen, maxConnections: 2 } } });
+  const { port } = new URL(relay.url);
+  const open = await Promise.all(
+    [1, 2].map(
+      () =>
+        new Promise<ReturnType<typeof connect>>((resolve) => {
+          const socket = connect(Number(port), '127.0.0.1', () => resolve(socket));
+        }),
+    ),
+  );
+  t.after(() => open.forEach((socket) => socket.destroy()));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  const third = await exchange(relay, ['GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n'], { limitMs: 2_000 });
+  assert.equal(third, '');
+  open.forEach((socket) => socket.destroy());
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  assert.equal((await relay.ingest(tiledEvent('stream-closed', ['x']))).status, 202);
+});
