@@ -1,5 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { benchIngest } from './ingest.js';
 import { benchRestore } from './restore.js';
 
 /**
@@ -7,7 +8,8 @@ import { benchRestore } from './restore.js';
  * writes the figures with the machine they ran on to bench/results/latest.json.
  */
 
-const benches: Record<string, () => Record<string, unknown>> = {
+const benches: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
+  ingest: () => benchIngest(),
   restore: () => ({ ...benchRestore() }),
 };
 
@@ -18,15 +20,20 @@ const machine = {
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   date: new Date().toISOString(),
 };
-const results: Record<string, unknown> = {};
+const folder = new URL('../../bench/results/', import.meta.url);
+const latest = new URL('latest.json', folder);
+// Results of benchmarks not run this time are kept, each with the machine and date of its run.
+const results = existsSync(latest)
+  ? ((JSON.parse(readFileSync(latest, 'utf8')) as { results?: Record<string, unknown> }).results ?? {})
+  : {};
 for (const name of chosen) {
   const bench = benches[name];
   if (bench === undefined) throw new Error(`no benchmark called ${name} (have: ${Object.keys(benches).join(', ')})`);
   process.stderr.write(`running ${name}…\n`);
-  results[name] = bench();
-  process.stdout.write(`${name}: ${JSON.stringify(results[name])}\n`);
+  const result = await bench();
+  results[name] = { ...result, machine };
+  process.stdout.write(`${name}: ${JSON.stringify(result)}\n`);
 }
 
-const folder = new URL('../../bench/results/', import.meta.url);
 mkdirSync(folder, { recursive: true });
-writeFileSync(new URL('latest.json', folder), `${JSON.stringify({ machine, results }, null, 2)}\n`);
+writeFileSync(latest, `${JSON.stringify({ results }, null, 2)}\n`);

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { adminRoutes, type AdminContext, type Route } from './admin-api.js';
 import type { Dispatcher } from './dispatcher.js';
@@ -11,7 +12,8 @@ import type { Logger } from './log.js';
 export interface AppContext extends AdminContext {
   dispatcher: Dispatcher;
   logger: Logger;
-  ingestSecret: string | null;
+  /** The ingest secret as an HMAC key, or null when events need no signature. */
+  ingestKey: KeyObject | null;
   maxBodyBytes: number;
   /** Failed ingest signatures per client address: a budget of their own, apart from the API's. */
   signatureFailures: FailureLimiter;
@@ -31,7 +33,7 @@ const ingestRoute: Route<AppContext> = {
     const body = await readBody(request, app.maxBodyBytes);
     let event;
     try {
-      event = checkIngest(request, body, app.ingestSecret);
+      event = checkIngest(request, body, app.ingestKey);
     } catch (error) {
       if (error instanceof HttpError && error.code === 'invalid_signature') app.signatureFailures.fail(client);
       throw error;

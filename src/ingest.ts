@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, type KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MAX_JSON_DEPTH } from './defaults.js';
 import { HttpError, quote } from './errors.js';
@@ -13,7 +13,7 @@ const EVENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * Checks one ingest request as Tiled sends it (CONTRACT.md section 2), in the order that refuses
  * the cheapest problems first and never parses a body whose signature fails.
  */
-export function checkIngest(request: IncomingMessage, body: Buffer, secret: string | null): IncomingEvent {
+export function checkIngest(request: IncomingMessage, body: Buffer, secret: KeyObject | null): IncomingEvent {
   requireJson(request);
 
   if (secret !== null) {

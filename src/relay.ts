@@ -13,6 +13,7 @@ import { Journal } from './journal.js';
 import { Maintenance } from './maintenance.js';
 import { silentLogger, type Logger } from './log.js';
 import { SecretBox } from './secret-box.js';
+import { hmacKey } from './signatures.js';
 import { RelayState } from './state.js';
 import { Store } from './store.js';
 import { compileUrlPolicy, systemResolver, type Resolver } from './target-url.js';
@@ -90,7 +91,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     signatureFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),
     policy,
     resolve,
-    ingestSecret: config.ingest.secret,
+    ingestKey: config.ingest.secret === null ? null : hmacKey(config.ingest.secret),
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxHeaders: config.listen.maxHeaders,
   });

@@ -1,4 +1,4 @@
-import { createHmac, timingSafeEqual } from 'node:crypto';
+import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
 
 /**
  * Tiled's scheme (tiled/server/webhooks.py, _sign): `sha256=` + hex HMAC-SHA256 of the exact
@@ -12,12 +12,17 @@ export function tiledSignature(secret: string, body: Uint8Array): string {
  * True when `header` is Tiled's signature of `body`. The hex is decoded first and compared as
  * two 32-byte digests with timingSafeEqual, so neither length nor content leaks through timing.
  */
-export function verifyTiledSignature(secret: string, body: Uint8Array, header: string | undefined): boolean {
+export function verifyTiledSignature(secret: string | KeyObject, body: Uint8Array, header: string | undefined): boolean {
   const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header ?? '');
   if (match === null) return false;
 
   const expected = createHmac('sha256', secret).update(body).digest();
   return timingSafeEqual(Buffer.from(match[1] ?? '', 'hex'), expected);
+}
+
+/** A secret prepared once as an HMAC key, for one that signs or verifies many bodies. */
+export function hmacKey(secret: string): KeyObject {
+  return createSecretKey(Buffer.from(secret, 'utf8'));
 }
 
 /**

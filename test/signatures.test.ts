@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import {
+  hmacKey,
   standardWebhooksKey,
   standardWebhooksSignature,
   tiledSignature,
@@ -21,6 +22,7 @@ test('a correct Tiled signature verifies, in either hex case', () => {
   const good = 'sha256=c613f598d224ae4d9ee65484f926c59960ab081bfcc389fe6020ac94f1f82392';
   assert.equal(verifyTiledSignature('mysecret', body, good), true);
   assert.equal(verifyTiledSignature('mysecret', body, good.toUpperCase().replace('SHA256', 'sha256')), true);
+  assert.equal(verifyTiledSignature(hmacKey('mysecret'), body, good), true);
 });
 
 test('a Tiled signature that is wrong, short, missing or of another form does not verify', () => {

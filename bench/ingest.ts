@@ -1,0 +1,44 @@
+import { EVENT_BODY, median, RELAY_BASE, round, signed } from './common.js';
+import { startRelay, startScript, type Running } from './processes.js';
+import { requireWrk, runWrk, type WrkResult } from './wrk.js';
+
+/**
+ * Ingest throughput and latency at 10 and 100 connections: the relay (every 202 fsync'd, no
+ * targets) against a bare node:http server that parses the body and answers 202 (the ceiling).
+ * The sides take turns, each in a fresh process, warmed up for a second before each measurement.
+ */
+export async function benchIngest(rounds = 2, seconds = 5): Promise<Record<string, unknown>> {
+  requireWrk();
+  const runs: Record<string, Record<'bare' | 'relay', WrkResult[]>> = {
+    '10': { bare: [], relay: [] },
+    '100': { bare: [], relay: [] },
+  };
+  for (let turn = 0; turn < rounds; turn += 1) {
+    for (const side of ['bare', 'relay'] as const) {
+      const server: Running = side === 'bare' ? await startScript('bare-ingest') : await startRelay(RELAY_BASE);
+      for (const connections of [10, 100]) {
+        const load = { url: server.url, path: '/ingest', body: EVENT_BODY, headers: signed(EVENT_BODY), connections };
+        runWrk({ ...load, seconds: 1 });
+        const result = runWrk({ ...load, seconds });
+        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${side} at ${connections}: ${JSON.stringify(result)}`);
+        runs[String(connections)]?.[side].push(result);
+      }
+      await server.stop();
+    }
+  }
+
+  const summary: Record<string, unknown> = {};
+  for (const [connections, sides] of Object.entries(runs)) {
+    const rate = (side: 'bare' | 'relay') => median(sides[side].map((run) => run.requestsPerSecond));
+    summary[`c${connections}`] = {
+      bareRps: sides.bare.map((run) => Math.round(run.requestsPerSecond)),
+      relayRps: sides.relay.map((run) => Math.round(run.requestsPerSecond)),
+      ratio: round(rate('relay') / rate('bare')),
+      bareP50Ms: median(sides.bare.map((run) => run.p50Ms)),
+      bareP99Ms: median(sides.bare.map((run) => run.p99Ms)),
+      relayP50Ms: median(sides.relay.map((run) => run.p50Ms)),
+      relayP99Ms: median(sides.relay.map((run) => run.p99Ms)),
+    };
+  }
+  return summary;
+}
