@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './defaults.js';
 import type { AttemptRequest, AttemptResult } from './delivery-client.js';
 import { DueQueue } from './due-queue.js';
+import { Fifo } from './fifo.js';
 import type { Logger } from './log.js';
 import { decide } from './retry-policy.js';
 import { standardWebhooksSignature, tiledSignature } from './signatures.js';
@@ -26,7 +27,7 @@ export interface DispatcherOptions {
 /** The deliveries of one target waiting for a free slot, and how many of its attempts run. */
 interface Lane {
   target: Target;
-  ready: Delivery[];
+  ready: Fifo<Delivery>;
   running: number;
 }
 
@@ -114,7 +115,7 @@ export class Dispatcher {
   private makeReady(delivery: Delivery): void {
     let lane = this.lanes.get(delivery.target.id);
     if (lane === undefined || lane.target !== delivery.target) {
-      lane = { target: delivery.target, ready: [], running: 0 };
+      lane = { target: delivery.target, ready: new Fifo(), running: 0 };
       this.lanes.set(delivery.target.id, lane);
     }
     lane.ready.push(delivery);
