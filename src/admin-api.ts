@@ -117,7 +117,7 @@ export function deliveryView(delivery: Delivery): Record<string, unknown> {
   };
 }
 
-function isoTime(milliseconds: number): string {
+export function isoTime(milliseconds: number): string {
   return new Date(milliseconds).toISOString();
 }
 
@@ -170,16 +170,26 @@ export async function readJsonObject(request: IncomingMessage): Promise<Record<s
   return value as Record<string, unknown>;
 }
 
-/** Checks `{url, secret?, events?}` as Tiled's WebhookRegistrationRequest; extra keys are ignored. */
+/**
+ * Checks `{url, secret?, events?}` as Tiled's WebhookRegistrationRequest, plus hookrelay's
+ * optional `ordered`; other keys are ignored, as Tiled ignores them.
+ */
 async function registration(
   context: AdminContext,
   body: Record<string, unknown>,
-): Promise<{ url: string; secret: string | null; events: string[] | null }> {
+): Promise<{ url: string; secret: string | null; events: string[] | null; ordered: boolean }> {
   const events = eventFilter(body.events);
   const secret = optionalSecret(body.secret);
-  const url = parseTargetUrl(body.url, context.policy);
+  const ordered = body.ordered ?? false;
+  if (typeof ordered !== 'boolean') throw new HttpError('invalid_request', `ordered must be true or false, got ${quote(ordered)}`);
+  return { url: await checkedUrl(context, body.url), secret, events, ordered };
+}
+
+/** A target URL allowed by the policy, its host resolved and checked; answers the normalised URL. */
+export async function checkedUrl(context: AdminContext, value: unknown): Promise<string> {
+  const url = parseTargetUrl(value, context.policy);
   await checkTargetAddress(url, context.policy, context.resolve);
-  return { url: url.href, secret, events };
+  return url.href;
 }
 
 export function eventFilter(value: unknown): string[] | null {

@@ -1,6 +1,7 @@
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { adminRoutes, type AdminContext, type Route } from './admin-api.js';
+import type { Clock } from './clock.js';
 import type { Dispatcher } from './dispatcher.js';
 import { HttpError } from './errors.js';
 import { readBody, sendError, sendJson } from './http-io.js';
@@ -8,9 +9,11 @@ import { checkIngest } from './ingest.js';
 import { StorageError } from './journal.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import type { Logger } from './log.js';
+import { operatorRoutes } from './operator-api.js';
 
 export interface AppContext extends AdminContext {
   dispatcher: Dispatcher;
+  clock: Clock;
   logger: Logger;
   /** The ingest secret as an HMAC key, or null when events need no signature. */
   ingestKey: KeyObject | null;
@@ -59,7 +62,7 @@ const ingestRoute: Route<AppContext> = {
   },
 };
 
-const routes: Array<Route<AppContext>> = [ingestRoute, ...adminRoutes];
+const routes: Array<Route<AppContext>> = [ingestRoute, ...adminRoutes, ...operatorRoutes];
 
 /** The relay's HTTP handler: a plain function of request and response, so tests can call it. */
 export function createHandler(context: AppContext): (request: IncomingMessage, response: ServerResponse) => void {

@@ -20,7 +20,12 @@ export async function reconcileConfigTargets(
   }
 
   for (const entry of configured) {
-    const wanted = { path: normalisePath(entry.path), url: new URL(entry.url).href, events: entry.events };
+    const wanted = {
+      path: normalisePath(entry.path),
+      url: new URL(entry.url).href,
+      events: entry.events,
+      ordered: entry.ordered,
+    };
     const target = existing.get(entry.name);
     existing.delete(entry.name);
 
@@ -45,10 +50,11 @@ export async function reconcileConfigTargets(
 
 function differs(
   target: Target,
-  wanted: { path: string[]; url: string; events: string[] | null },
+  wanted: { path: string[]; url: string; events: string[] | null; ordered: boolean },
   secret: string | null,
 ): boolean {
   return (
+    target.ordered !== wanted.ordered ||
     target.path.join('/') !== wanted.path.join('/') ||
     target.url !== wanted.url ||
     JSON.stringify(target.events) !== JSON.stringify(wanted.events) ||

@@ -73,6 +73,7 @@ function targetRule(policy: UrlPolicy): Rule<TargetConfig> {
       url: targetUrl(policy),
       secret: nullable(string()),
       events: nullable(listOf(oneOf(EVENT_TYPES), { maxItems: EVENT_TYPES.length * 4 })),
+      ordered: boolean,
     },
     TARGET_DEFAULTS,
   );
@@ -126,6 +127,8 @@ function configRule(policy: UrlPolicy): Rule<Config> {
           maxRetryAfterMs: integer(0, 30 * DAY_MS),
           concurrency: integer(1, 100_000),
           perTargetConcurrency: integer(1, 10_000),
+          disableAfterMs: integer(0, 365 * DAY_MS),
+          secretOverlapMs: integer(0, 365 * DAY_MS),
         },
         DEFAULTS.delivery,
       ),

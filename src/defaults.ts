@@ -24,6 +24,7 @@ export interface TargetConfig {
   url: string;
   secret: string | null;
   events: string[] | null;
+  ordered: boolean;
 }
 
 export interface Config {
@@ -47,6 +48,8 @@ export interface Config {
     maxRetryAfterMs: number;
     concurrency: number;
     perTargetConcurrency: number;
+    disableAfterMs: number;
+    secretOverlapMs: number;
   };
   security: {
     allowHttp: boolean;
@@ -83,6 +86,10 @@ export const DEFAULTS: Config = {
     maxRetryAfterMs: 3_600_000,
     concurrency: 256,
     perTargetConcurrency: 16,
+    // A target whose every attempt failed for this long is disabled (0: never); 5 days.
+    disableAfterMs: 432_000_000,
+    // A replaced target secret keeps signing beside the new one for this long; 24 hours.
+    secretOverlapMs: 86_400_000,
   },
   security: {
     allowHttp: false,
@@ -101,6 +108,7 @@ export const TARGET_DEFAULTS: Omit<TargetConfig, 'name' | 'url'> = {
   path: '',
   secret: null,
   events: null,
+  ordered: false,
 };
 
 /** Request body limit for the admin API; events go through `ingest.maxBodyBytes` instead. */

@@ -5,9 +5,11 @@ import { DueQueue } from './due-queue.js';
 import { Fifo } from './fifo.js';
 import type { Logger } from './log.js';
 import { decide } from './retry-policy.js';
+import { signingSecrets } from './secret-rotation.js';
 import { standardWebhooksSignature, tiledSignature } from './signatures.js';
 import { inactiveDetail, type Delivery, type Target } from './state.js';
-import type { Store } from './store.js';
+import type { Store, TargetChanges } from './store.js';
+import { TargetSequence } from './target-sequence.js';
 import { USER_AGENT } from './version.js';
 
 export interface Sender {
@@ -35,13 +37,15 @@ interface Lane {
  * Sends deliveries when they are due. Waiting deliveries sit in one queue ordered by due time
  * behind a single timer. Due ones join their target's lane; lanes take turns for the global slots
  * (`delivery.concurrency`) and each runs at most `delivery.perTargetConcurrency` attempts, so a
- * slow target fills only its own slots and never holds the others back.
+ * slow target fills only its own slots and never holds the others back. A target that asked for
+ * ordered delivery gets a sequence in front of all this, which lets one delivery through at a time.
  */
 export class Dispatcher {
   private readonly waiting = new DueQueue<Delivery>();
   private cancelWake: (() => void) | null = null;
   private wakeAt = Infinity;
   private readonly lanes = new Map<number, Lane>();
+  private readonly sequences = new Map<number, TargetSequence>();
   /** Lanes with ready deliveries and a free slot, in turn order. */
   private readonly turns = new Set<Lane>();
   private running = 0;
@@ -53,11 +57,39 @@ export class Dispatcher {
     this.random = options.random ?? Math.random;
   }
 
-  /** Takes new deliveries (pending ones; skipped ones need nothing). */
+  /** Takes new or requeued deliveries (pending ones; skipped ones need nothing). */
   enqueue(deliveries: Iterable<Delivery>): void {
     for (const delivery of deliveries) {
-      if (delivery.outcome === 'pending') this.schedule(delivery, delivery.nextAttemptAt ?? this.options.clock.now());
+      if (delivery.outcome === 'pending') this.admit(delivery, delivery.nextAttemptAt ?? this.options.clock.now());
     }
+    this.pump();
+  }
+
+  /**
+   * Sends a test delivery once, now, whatever the target's state, and records the outcome. It
+   * does not retry and does not count toward the target's health.
+   */
+  async ping(delivery: Delivery): Promise<void> {
+    const result = await this.send(delivery);
+    const now = this.options.clock.now();
+    const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode <= 299;
+    this.options.store.updateDelivery(delivery, {
+      outcome: succeeded ? 'success' : 'failed',
+      attempts: delivery.attempts + 1,
+      status: result.statusCode,
+      error: succeeded ? null : result.error,
+      next: null,
+      done: now,
+    });
+  }
+
+  /** Called after a target changed: one that no longer asks for order releases what it held. */
+  targetChanged(target: Target): void {
+    const sequence = this.sequences.get(target.id);
+    if (sequence === undefined || target.ordered) return;
+    this.sequences.delete(target.id);
+    const now = this.options.clock.now();
+    for (const delivery of sequence.drain()) this.schedule(delivery, delivery.nextAttemptAt ?? now);
     this.pump();
   }
 
@@ -69,16 +101,21 @@ export class Dispatcher {
     const now = this.options.clock.now();
     for (const delivery of deliveries) {
       const due = delivery.nextAttemptAt ?? now;
-      this.schedule(delivery, due > now ? due : now + Math.floor(this.random() * this.options.settings.jitterMs));
+      this.admit(delivery, due > now ? due : now + Math.floor(this.random() * this.options.settings.jitterMs));
     }
     this.pump();
   }
 
-  /** Deliveries waiting for their time or for a slot, and attempts under way. */
+  /**
+   * Deliveries waiting for their time (or, for an ordered target, for the one before them), for
+   * a slot, and attempts under way.
+   */
   get backlog(): { waiting: number; ready: number; running: number } {
     let ready = 0;
     for (const lane of this.lanes.values()) ready += lane.ready.length;
-    return { waiting: this.waiting.size, ready, running: this.running };
+    let held = 0;
+    for (const sequence of this.sequences.values()) held += sequence.waiting;
+    return { waiting: this.waiting.size + held, ready, running: this.running };
   }
 
   /** Stops starting attempts and waits for those under way, at most `graceMs`. */
@@ -87,6 +124,44 @@ export class Dispatcher {
     this.cancelWake?.();
     const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
     await Promise.race([Promise.allSettled([...this.inFlight]), grace]);
+  }
+
+  /** A delivery of an ordered target waits its turn in the target's sequence; others go on. */
+  private admit(delivery: Delivery, due: number): void {
+    if (!delivery.target.ordered) {
+      this.schedule(delivery, due);
+      return;
+    }
+    let sequence = this.sequences.get(delivery.target.id);
+    if (sequence === undefined) {
+      sequence = new TargetSequence();
+      this.sequences.set(delivery.target.id, sequence);
+    }
+    sequence.hold(delivery);
+    this.release(delivery.target.id, sequence);
+  }
+
+  /** Schedules the sequence's next delivery when none of the target's is under way. */
+  private release(targetId: number, sequence: TargetSequence): void {
+    if (sequence.head !== null) return;
+    const head = sequence.advance((delivery) => this.isLive(delivery));
+    if (head === null) {
+      this.sequences.delete(targetId);
+      return;
+    }
+    this.schedule(head, head.nextAttemptAt ?? this.options.clock.now());
+  }
+
+  /** After an attempt: when the head of a sequence settled (or vanished), the next one goes. */
+  private settled(delivery: Delivery): void {
+    const sequence = this.sequences.get(delivery.target.id);
+    if (sequence === undefined || sequence.head !== delivery || this.isLive(delivery)) return;
+    sequence.head = null;
+    this.release(delivery.target.id, sequence);
+  }
+
+  private isLive(delivery: Delivery): boolean {
+    return delivery.outcome === 'pending' && this.options.store.state.deliveries.get(delivery.id) === delivery;
   }
 
   private schedule(delivery: Delivery, due: number): void {
@@ -142,6 +217,7 @@ export class Dispatcher {
         this.inFlight.delete(attempt);
         lane.running -= 1;
         this.running -= 1;
+        this.settled(delivery);
         if (lane.running === 0 && lane.ready.length === 0) this.lanes.delete(lane.target.id);
         else this.offerTurn(lane);
         this.pump();
@@ -154,7 +230,7 @@ export class Dispatcher {
     const { store, clock, logger, settings } = this.options;
     const target = delivery.target;
     // The delivery may have been settled or its target deleted while it waited.
-    if (delivery.outcome !== 'pending' || store.state.deliveries.get(delivery.id) !== delivery) return;
+    if (!this.isLive(delivery)) return;
 
     if (!target.active) {
       const error = inactiveDetail(target);
@@ -167,7 +243,7 @@ export class Dispatcher {
 
     const now = clock.now();
     const attempts = delivery.attempts + 1;
-    const decision = decide(result, attempts, settings, now, this.random());
+    const decision = decide(result, attempts - delivery.priorAttempts, settings, now, this.random());
     this.noteHealth(target, delivery, decision.kind === 'success', result, now);
     const base = { attempts, status: result.statusCode ?? delivery.statusCode, error: result.error };
     const fields = { target: target.id, delivery: delivery.id, attempts, status: result.statusCode };
@@ -191,31 +267,54 @@ export class Dispatcher {
     }
   }
 
-  /** Logs when a target starts failing and when it recovers, not on every attempt. */
+  /**
+   * Keeps the target's health: consecutive failures and last success in memory, the start of a
+   * run of failures in the data file (it must survive restarts to reach `disableAfterMs`). Logs
+   * when a target starts failing and when it recovers, not on every attempt.
+   */
   private noteHealth(target: Target, delivery: Delivery, succeeded: boolean, result: AttemptResult, now: number): void {
+    const { logger, settings } = this.options;
     if (succeeded) {
-      if (target.consecutiveFailures > 0) {
-        this.options.logger.info('target recovered', { target: target.id, failures: target.consecutiveFailures });
-      }
+      if (target.consecutiveFailures > 0) logger.info('target recovered', { target: target.id, failures: target.consecutiveFailures });
       target.consecutiveFailures = 0;
       target.lastSuccessAt = now;
+      if (target.failingSince !== null) {
+        target.failingSince = null;
+        void this.changeTarget(target, { failingSince: null });
+      }
       return;
     }
+
     target.consecutiveFailures += 1;
-    if (target.consecutiveFailures === 1) {
-      const fields = { target: target.id, delivery: delivery.id, status: result.statusCode, error: result.error };
-      this.options.logger.warn('target failing', fields);
+    if (target.failingSince === null) {
+      logger.warn('target failing', { target: target.id, delivery: delivery.id, status: result.statusCode, error: result.error });
+      target.failingSince = now;
+      void this.changeTarget(target, { failingSince: now });
+      return;
+    }
+    if (settings.disableAfterMs > 0 && now - target.failingSince >= settings.disableAfterMs && target.active) {
+      const since = new Date(target.failingSince).toISOString();
+      void this.disable(target, delivery, `every attempt failed since ${since}`);
     }
   }
 
   private async disableGoneTarget(target: Target, delivery: Delivery): Promise<void> {
-    if (!target.active) return;
-    const reason = 'the receiver answered 410 Gone';
+    if (target.active) await this.disable(target, delivery, 'the receiver answered 410 Gone');
+  }
+
+  private async disable(target: Target, delivery: Delivery, reason: string): Promise<void> {
     this.options.logger.warn('target disabled', { target: target.id, delivery: delivery.id, reason });
+    // Marked at once so that attempts finishing meanwhile do not disable it a second time.
+    target.active = false;
+    target.disabledReason = reason;
+    await this.changeTarget(target, { active: false, disabledReason: reason });
+  }
+
+  private async changeTarget(target: Target, changes: TargetChanges): Promise<void> {
     try {
-      await this.options.store.updateTarget(target, { active: false, disabledReason: reason });
+      await this.options.store.updateTarget(target, changes);
     } catch (error) {
-      this.options.logger.error('could not record that a target was disabled', { target: target.id, err: error });
+      this.options.logger.error('could not record a change of target health', { target: target.id, err: error });
     }
   }
 
@@ -239,7 +338,7 @@ export class Dispatcher {
 
 /**
  * Tiled's headers (Content-Type, X-Tiled-Event-ID, X-Tiled-Signature) and the Standard Webhooks
- * headers, which use the same id; the timestamp and its signature are new on every attempt.
+ * headers, which use the same id; the timestamp and its signatures are new on every attempt.
  */
 export function deliveryHeaders(delivery: Delivery, body: Buffer, timestampSeconds: number): Record<string, string> {
   const headers: Record<string, string> = {
@@ -249,10 +348,13 @@ export function deliveryHeaders(delivery: Delivery, body: Buffer, timestampSecon
     'webhook-id': delivery.eventId,
     'webhook-timestamp': String(timestampSeconds),
   };
-  const secret = delivery.target.secret;
-  if (secret !== null) {
-    headers['X-Tiled-Signature'] = tiledSignature(secret, body);
-    headers['webhook-signature'] = standardWebhooksSignature(secret, delivery.eventId, timestampSeconds, body);
+  const target = delivery.target;
+  if (target.secret !== null) headers['X-Tiled-Signature'] = tiledSignature(target.secret, body);
+  // During a rotation both secrets sign, space-separated, as Standard Webhooks provides.
+  const secrets = signingSecrets(target, timestampSeconds * 1000);
+  if (secrets.length > 0) {
+    const signatures = secrets.map((secret) => standardWebhooksSignature(secret, delivery.eventId, timestampSeconds, body));
+    headers['webhook-signature'] = signatures.join(' ');
   }
   return headers;
 }

@@ -24,16 +24,19 @@ export class DueQueue<T> {
   /** Removes and answers every item due at or before `now`, earliest first. */
   popDue(now: number): T[] {
     const due: T[] = [];
-    while (this.heap.length > 0 && (this.heap[0]?.due ?? Infinity) <= now) {
-      const top = this.heap[0];
-      const last = this.heap.pop();
-      if (this.heap.length > 0 && last !== undefined) {
-        this.heap[0] = last;
-        this.down(0);
-      }
-      if (top !== undefined) due.push(top.item);
-    }
+    while (this.heap.length > 0 && this.nextDue <= now) due.push(this.pop() as T);
     return due;
+  }
+
+  /** Removes and answers the earliest item. */
+  pop(): T | undefined {
+    const top = this.heap[0];
+    const last = this.heap.pop();
+    if (this.heap.length > 0 && last !== undefined) {
+      this.heap[0] = last;
+      this.down(0);
+    }
+    return top?.item;
   }
 
   private before(a: number, b: number): boolean {

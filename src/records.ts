@@ -37,6 +37,13 @@ export interface StoredTarget {
   managedBy: 'api' | 'config';
   created: number;
   disabledReason: string | null;
+  /** Deliveries go one at a time in ingest order (absent in files written before it existed). */
+  ordered?: boolean;
+  /** The secret replaced by the latest rotation, sealed; it keeps signing until the time below. */
+  previousSecret?: string | null;
+  previousSecretUntil?: number | null;
+  /** When the current run of failed attempts began; null while the target succeeds. */
+  failingSince?: number | null;
 }
 
 export interface TargetRecord {
@@ -81,6 +88,11 @@ export interface DeliveryRecord {
   next: number | null;
   /** When the delivery reached its outcome. */
   done: number | null;
+  /**
+   * Attempts made before a replay or redelivery queued it again, so that the retry schedule
+   * starts over while `attempts` keeps counting. Written only when not 0.
+   */
+  prior?: number;
 }
 
 export type JournalRecord = HeaderRecord | TargetRecord | TargetDeletedRecord | EventRecord | DeliveryRecord;

@@ -62,6 +62,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     ...(options.files ? { files: options.files } : {}),
   });
   const store = new Store(state, journal, box, clock, logger);
+  store.secretOverlapMs = config.delivery.secretOverlapMs;
   await reconcileConfigTargets(store, config.targets, logger);
   const maintenance = new Maintenance({ state, journal, clock, logger, history: config.history, compaction: config.compaction });
   maintenance.prune();
@@ -85,6 +86,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const handler = createHandler({
     store,
     dispatcher,
+    clock,
     logger,
     keys: new ApiKeys(config.apiKeys),
     authFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),

@@ -18,11 +18,18 @@ import type { SecretBox } from './secret-box.js';
  * compaction is worth it, and forgets what is beyond retention.
  */
 
-export interface Target extends Omit<StoredTarget, 'secret'> {
+export interface Target
+  extends Omit<StoredTarget, 'secret' | 'ordered' | 'previousSecret' | 'previousSecretUntil' | 'failingSince'> {
   /** The plain secret, in memory only. */
   secret: string | null;
   /** As stored in the data file. */
   sealedSecret: string | null;
+  ordered: boolean;
+  /** The secret a rotation replaced, plain, while it still signs (see previousSecretUntil). */
+  previousSecret: string | null;
+  sealedPreviousSecret: string | null;
+  previousSecretUntil: number | null;
+  failingSince: number | null;
   /** True when a secret is stored but no configured secret key opens it. */
   secretUnreadable: boolean;
   /** Deliveries in the order they were created (oldest first). */
@@ -58,6 +65,8 @@ export interface Delivery {
   errorDetail: string | null;
   nextAttemptAt: number | null;
   deliveredAt: number | null;
+  /** Attempts made before the latest replay or redelivery; the retry schedule counts from here. */
+  priorAttempts: number;
   /** Length of the delivery's latest progress record, 0 while it has none. */
   recordBytes: number;
 }
@@ -168,7 +177,9 @@ export class RelayState {
       // Sealed again with the first secret key, so that a key rotation or newly configured keys
       // reach the secrets already stored. A secret no key opens is kept as it is.
       const secret = target.secret === null ? target.sealedSecret : this.box.seal(target.secret);
-      records.push({ type: 'target', target: { ...storedTarget(target), secret } });
+      const previousSecret =
+        target.previousSecret === null ? target.sealedPreviousSecret : this.box.seal(target.previousSecret);
+      records.push({ type: 'target', target: { ...storedTarget(target), secret, previousSecret } });
     }
 
     const byEvent = new Map<RelayEvent, Delivery[]>();
@@ -197,11 +208,18 @@ export class RelayState {
   private putTarget(stored: StoredTarget, bytes: number): void {
     const existing = this.targets.get(stored.id);
     const secret = stored.secret === null ? null : this.box.open(stored.secret);
+    // Files written before these fields existed lack them.
+    const sealedPreviousSecret = stored.previousSecret ?? null;
     const target: Target = {
       ...stored,
       secret,
       sealedSecret: stored.secret,
       secretUnreadable: stored.secret !== null && secret === null,
+      ordered: stored.ordered ?? false,
+      previousSecret: sealedPreviousSecret === null ? null : this.box.open(sealedPreviousSecret),
+      sealedPreviousSecret,
+      previousSecretUntil: stored.previousSecretUntil ?? null,
+      failingSince: stored.failingSince ?? null,
       history: existing?.history ?? [],
       consecutiveFailures: existing?.consecutiveFailures ?? 0,
       lastSuccessAt: existing?.lastSuccessAt ?? null,
@@ -250,6 +268,7 @@ export class RelayState {
         errorDetail: created.outcome === 'skipped' ? inactiveDetail(target) : null,
         nextAttemptAt: created.outcome === 'pending' ? record.at : null,
         deliveredAt: null,
+        priorAttempts: 0,
         recordBytes: 0,
       };
       target.history.push(delivery);
@@ -268,6 +287,12 @@ export class RelayState {
     delivery.errorDetail = record.error;
     delivery.nextAttemptAt = record.next;
     delivery.deliveredAt = record.done;
+    delivery.priorAttempts = record.prior ?? 0;
+    if (record.outcome === 'success' && record.done !== null) {
+      // Kept in memory only, so a restart learns it back from the history.
+      const target = delivery.target;
+      target.lastSuccessAt = Math.max(target.lastSuccessAt ?? 0, record.done);
+    }
     if (bytes > 0) this.noteDeliveryBytes(delivery, bytes);
   }
 
@@ -307,6 +332,10 @@ export function storedTarget(target: Target): StoredTarget {
     managedBy: target.managedBy,
     created: target.created,
     disabledReason: target.disabledReason,
+    ordered: target.ordered,
+    previousSecret: target.sealedPreviousSecret,
+    previousSecretUntil: target.previousSecretUntil,
+    failingSince: target.failingSince,
   };
 }
 
@@ -327,7 +356,8 @@ function untouched(delivery: Delivery): boolean {
     delivery.attempts === 0 &&
     delivery.statusCode === null &&
     delivery.errorDetail === null &&
-    delivery.nextAttemptAt === delivery.event.at
+    delivery.nextAttemptAt === delivery.event.at &&
+    delivery.priorAttempts === 0
   );
 }
 
@@ -341,5 +371,6 @@ function deliveryRecord(delivery: Delivery): DeliveryRecord {
     error: delivery.errorDetail,
     next: delivery.nextAttemptAt,
     done: delivery.deliveredAt,
+    ...(delivery.priorAttempts > 0 ? { prior: delivery.priorAttempts } : {}),
   };
 }

@@ -2,9 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { Journal } from './journal.js';
 import type { Logger } from './log.js';
+import { HttpError } from './errors.js';
 import { matches } from './matching.js';
 import type { DeliveryRecord, EventRecord, NewDelivery, StoredTarget } from './records.js';
 import type { SecretBox } from './secret-box.js';
+import { rotateSecret } from './secret-rotation.js';
 import { storedTarget, type Delivery, type RelayState, type Target } from './state.js';
 
 /** An event that passed ingest's checks, ready to be stored. */
@@ -18,9 +20,14 @@ export interface IncomingEvent {
 
 export type TargetFields = Pick<StoredTarget, 'path' | 'url' | 'events' | 'name' | 'managedBy'> & {
   secret: string | null;
+  ordered: boolean;
 };
 
-export type DeliveryUpdate = Omit<DeliveryRecord, 'type' | 'id'>;
+/** What may change on a target; `undefined` keeps a value. */
+export type TargetChanges = Partial<Omit<TargetFields, 'managedBy'>> &
+  Partial<Pick<StoredTarget, 'active' | 'disabledReason' | 'failingSince'>>;
+
+export type DeliveryUpdate = Omit<DeliveryRecord, 'type' | 'id' | 'prior'>;
 
 /**
  * Every change goes through here: build the record, append it to the data file, apply it to the
@@ -30,6 +37,8 @@ export type DeliveryUpdate = Omit<DeliveryRecord, 'type' | 'id'>;
  */
 export class Store {
   private readonly accepting = new Map<string, Promise<unknown>>();
+  /** How long a replaced target secret keeps signing beside the new one (`delivery.secretOverlapMs`). */
+  secretOverlapMs = 0;
 
   constructor(
     readonly state: RelayState,
@@ -93,17 +102,72 @@ export class Store {
       managedBy: fields.managedBy,
       created: this.clock.now(),
       disabledReason: null,
+      ordered: fields.ordered,
+      previousSecret: null,
+      previousSecretUntil: null,
+      failingSince: null,
     });
   }
 
-  /** Changes a target; a new plain secret is sealed, `secret: undefined` keeps the current one. */
-  async updateTarget(
-    target: Target,
-    changes: Partial<Omit<TargetFields, 'managedBy'>> & Partial<Pick<StoredTarget, 'active' | 'disabledReason'>>,
-  ): Promise<Target> {
+  /**
+   * Changes a target and waits until the change is on disk. A new secret starts an overlap in
+   * which the replaced one still signs.
+   */
+  async updateTarget(target: Target, changes: TargetChanges): Promise<Target> {
     const { secret, ...rest } = changes;
-    const sealed = secret === undefined ? target.sealedSecret : secret === null ? null : this.box.seal(secret);
-    return this.writeTarget({ ...storedTarget(target), ...rest, secret: sealed });
+    const stored = { ...storedTarget(target), ...rest };
+    if (secret !== undefined) {
+      const rotated = rotateSecret(target, secret, this.clock.now(), this.secretOverlapMs);
+      stored.secret = this.sealed(rotated.secret);
+      stored.previousSecret = this.sealed(rotated.previousSecret);
+      stored.previousSecretUntil = rotated.previousSecretUntil;
+    }
+    return this.writeTarget(stored);
+  }
+
+  /**
+   * Queues settled (or waiting) deliveries again from now, for a replay or a redelivery: same
+   * event id, `attempts` keeps counting, the retry schedule starts over. Answers once on disk.
+   */
+  async requeue(deliveries: readonly Delivery[]): Promise<void> {
+    const now = this.clock.now();
+    const written = deliveries.map((delivery) => {
+      const record: DeliveryRecord = {
+        type: 'delivery',
+        id: delivery.id,
+        outcome: 'pending',
+        attempts: delivery.attempts,
+        status: delivery.statusCode,
+        error: delivery.errorDetail,
+        next: now,
+        done: null,
+        ...(delivery.attempts > 0 ? { prior: delivery.attempts } : {}),
+      };
+      return this.journal.append(record, true).then((bytes) => this.state.apply(record, bytes));
+    });
+    await Promise.all(written);
+  }
+
+  /** Stores a test event meant for `target` alone, with its one delivery. */
+  async createPing(target: Target, body: string): Promise<Delivery> {
+    const id = randomBytes(16).toString('hex');
+    const deliveryId = this.state.nextDeliveryId++;
+    const record: EventRecord = {
+      type: 'event',
+      id,
+      eventType: 'ping',
+      at: this.clock.now(),
+      body,
+      deliveries: [{ id: deliveryId, target: target.id, eventId: randomBytes(16).toString('hex'), outcome: 'pending' }],
+    };
+    this.state.apply(record, await this.journal.append(record, true));
+    const delivery = this.state.deliveries.get(deliveryId);
+    if (delivery === undefined) throw new HttpError('target_not_found', 'Webhook not found.');
+    return delivery;
+  }
+
+  private sealed(secret: string | null): string | null {
+    return secret === null ? null : this.box.seal(secret);
   }
 
   async deleteTarget(target: Target): Promise<void> {
@@ -114,6 +178,7 @@ export class Store {
   /** Records a delivery's progress; applied now, written without waiting for the disk. */
   updateDelivery(delivery: Delivery, update: DeliveryUpdate): void {
     const record: DeliveryRecord = { type: 'delivery', id: delivery.id, ...update };
+    if (delivery.priorAttempts > 0) record.prior = delivery.priorAttempts;
     this.state.apply(record);
     this.journal.append(record, false).then((bytes) => this.state.noteDeliveryBytes(delivery, bytes)).catch((error: unknown) => {
       this.logger.warn('could not record a delivery update; it may be sent again after a restart', {

@@ -148,9 +148,17 @@ test('retention forgets old settled history from memory and from the file, never
   await relay.ingest(tiledEvent('stream-closed', ['stuck', 'x']), { 'X-Tiled-Event-ID': 'stuck-event' });
   await settle(relay, 3);
 
+  // The test runs maintenance itself: a timed run that began earlier would prune too early.
+  await relay.relay.maintenance.stop();
   relay.clock.advance(2 * DAY_MS - 3_600_000);
   await relay.ingest(tiledEvent('stream-closed', ['new']), { 'X-Tiled-Event-ID': 'new-event' });
   await settle(relay, 4);
+  // The stuck delivery's retry and the failing target's health are written after the attempt;
+  // they must not land while the test measures.
+  await eventually(
+    () => /"attempts":2/.test(readFileSync(relay.config.dataFile, 'utf8')) && /"failingSince":\d/.test(readFileSync(relay.config.dataFile, 'utf8')),
+    'the retry and the failing target to be recorded',
+  );
   const state = relay.relay.store.state;
   assert.equal(state.deliveries.size, 4);
   const liveBytes = state.liveBytes;

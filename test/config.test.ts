@@ -131,7 +131,7 @@ test('config targets: events [] means all events and the path is normalised', ()
     {},
   );
   assert.deepEqual(config.targets, [
-    { name: 'lab', path: 'raw/scans', url: 'https://example.org/hook', secret: null, events: null },
+    { name: 'lab', path: 'raw/scans', url: 'https://example.org/hook', secret: null, events: null, ordered: false },
   ]);
 });
 
