@@ -95,7 +95,25 @@ export interface DeliveryRecord {
   prior?: number;
 }
 
-export type JournalRecord = HeaderRecord | TargetRecord | TargetDeletedRecord | EventRecord | DeliveryRecord;
+/**
+ * Ids of events whose deliveries are all gone from the history, written by compaction so that a
+ * repeat of them is still refused after a restart (see SeenIds).
+ */
+export interface SeenRecord {
+  type: 'seen';
+  /** Acceptance time of the newest of these events. */
+  at: number;
+  /** The ids' 16-byte keys, concatenated, in base64. */
+  keys: string;
+}
+
+export type JournalRecord =
+  | HeaderRecord
+  | TargetRecord
+  | TargetDeletedRecord
+  | EventRecord
+  | DeliveryRecord
+  | SeenRecord;
 
 const CRC_FIELD = ',"crc":"';
 const CRC_FIELD_BYTES = Buffer.from(CRC_FIELD, 'latin1');

@@ -53,7 +53,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const logger = options.logger ?? silentLogger;
 
   const box = new SecretBox(config.secretKeys);
-  const state = new RelayState(box);
+  const state = new RelayState(box, config.history.maxPerTarget);
   const { journal } = await Journal.open(config.dataFile, {
     clock,
     logger,

@@ -7,9 +7,11 @@ import {
   type JournalRecord,
   type NewDelivery,
   type Outcome,
+  type SeenRecord,
   type StoredTarget,
 } from './records.js';
 import type { SecretBox } from './secret-box.js';
+import { SeenIds } from './seen-ids.js';
 
 /**
  * Everything the relay knows, rebuilt from the data file at startup and kept current by
@@ -34,6 +36,8 @@ export interface Target
   secretUnreadable: boolean;
   /** Deliveries in the order they were created (oldest first). */
   history: Delivery[];
+  /** How many of `history` are settled (not pending); the per-target cap counts these. */
+  settled: number;
   /** Attempts that failed in a row since the last success (kept in memory only). */
   consecutiveFailures: number;
   lastSuccessAt: number | null;
@@ -81,15 +85,30 @@ export interface RetentionRule {
 export class RelayState {
   readonly targets = new Map<number, Target>();
   readonly deliveries = new Map<number, Delivery>();
-  /** Accepted events by their ingest id, to refuse a repeat. */
+  /** Accepted events that deliveries still refer to, by their ingest id. */
   readonly events = new Map<string, RelayEvent>();
+  /** The ids of the other accepted events within retention, to refuse a repeat. */
+  readonly seen = new SeenIds();
   nextTargetId = 1;
   nextDeliveryId = 1;
   /** Bytes the live records would take in a freshly written file. */
   liveBytes = 0;
   private created = 0;
 
-  constructor(private readonly box: SecretBox) {}
+  /**
+   * `historyCap` is `history.maxPerTarget`: a target's settled deliveries beyond it are forgotten
+   * as they settle (with some slack, so that trimming is cheap), not only at the periodic check,
+   * so memory stays bounded however fast events come.
+   */
+  constructor(
+    private readonly box: SecretBox,
+    private readonly historyCap = Infinity,
+  ) {}
+
+  /** True when an event with this ingest id was accepted and is still within retention. */
+  hasEvent(id: string): boolean {
+    return this.events.has(id) || this.seen.has(id);
+  }
 
   /** Applies one record; `bytes` is the length of its line in the data file. */
   apply(record: JournalRecord, bytes = 0): void {
@@ -104,6 +123,8 @@ export class RelayState {
         return this.addEvent(record, bytes);
       case 'delivery':
         return this.updateDelivery(record, bytes);
+      case 'seen':
+        return this.addSeen(record, bytes);
     }
   }
 
@@ -131,30 +152,9 @@ export class RelayState {
    */
   prune(rule: RetentionRule): { deliveries: number; events: number } {
     let deliveries = 0;
-    for (const target of this.targets.values()) {
-      const dropped = new Set<Delivery>();
-      let settled = 0;
-      for (let index = target.history.length - 1; index >= 0; index -= 1) {
-        const delivery = target.history[index] as Delivery;
-        if (delivery.outcome === 'pending') continue;
-        settled += 1;
-        if (settled > rule.perTarget || delivery.event.at < rule.before) dropped.add(delivery);
-      }
-      if (dropped.size === 0) continue;
-
-      for (const delivery of dropped) this.forgetDelivery(delivery);
-      target.history = target.history.filter((delivery) => !dropped.has(delivery));
-      deliveries += dropped.size;
-    }
-
-    let events = 0;
-    for (const event of this.events.values()) {
-      if (event.deliveries === 0 && event.at < rule.before) {
-        this.events.delete(event.id);
-        this.liveBytes -= event.recordBytes;
-        events += 1;
-      }
-    }
+    for (const target of this.targets.values()) deliveries += this.trimHistory(target, rule.perTarget, rule.before);
+    const events = this.seen.forgetBefore(rule.before);
+    this.liveBytes -= events * SEEN_ID_BYTES;
     return { deliveries, events };
   }
 
@@ -195,7 +195,42 @@ export class RelayState {
         if (!untouched(delivery)) records.push(deliveryRecord(delivery));
       }
     }
+    for (const chunk of this.seen.chunks(SEEN_IDS_PER_RECORD)) {
+      records.push({ type: 'seen', at: chunk.at, keys: chunk.keys.toString('base64') });
+    }
     return records;
+  }
+
+  /**
+   * Forgets the target's settled deliveries beyond the newest `keep`, and those of events
+   * accepted before `before`; answers how many went. Pending ones always stay.
+   */
+  private trimHistory(target: Target, keep: number, before = -Infinity): number {
+    const dropped = new Set<Delivery>();
+    let settled = 0;
+    for (let index = target.history.length - 1; index >= 0; index -= 1) {
+      const delivery = target.history[index] as Delivery;
+      if (delivery.outcome === 'pending') continue;
+      settled += 1;
+      if (settled > keep || delivery.event.at < before) dropped.add(delivery);
+    }
+    if (dropped.size === 0) return 0;
+
+    for (const delivery of dropped) this.forgetDelivery(delivery);
+    target.history = target.history.filter((delivery) => !dropped.has(delivery));
+    return dropped.size;
+  }
+
+  /** Trims a target's history once it is over the cap by more than the slack. */
+  private enforceCap(target: Target): void {
+    if (target.settled > this.historyCap + Math.max(64, Math.ceil(this.historyCap / 8))) {
+      this.trimHistory(target, this.historyCap);
+    }
+  }
+
+  private addSeen(record: SeenRecord, bytes: number): void {
+    this.seen.addKeys(Buffer.from(record.keys, 'base64'), record.at);
+    this.liveBytes += bytes;
   }
 
   private applyHeader(record: HeaderRecord, bytes: number): void {
@@ -221,6 +256,7 @@ export class RelayState {
       previousSecretUntil: stored.previousSecretUntil ?? null,
       failingSince: stored.failingSince ?? null,
       history: existing?.history ?? [],
+      settled: existing?.settled ?? 0,
       consecutiveFailures: existing?.consecutiveFailures ?? 0,
       lastSuccessAt: existing?.lastSuccessAt ?? null,
       recordBytes: bytes,
@@ -274,13 +310,19 @@ export class RelayState {
       target.history.push(delivery);
       this.deliveries.set(delivery.id, delivery);
       event.deliveries += 1;
+      if (delivery.outcome !== 'pending') {
+        target.settled += 1;
+        this.enforceCap(target);
+      }
     }
-    if (event.deliveries === 0) this.dropBody(event);
+    if (event.deliveries === 0) this.retire(event);
   }
 
   private updateDelivery(record: DeliveryRecord, bytes: number): void {
     const delivery = this.deliveries.get(record.id);
     if (delivery === undefined) return;
+    const target = delivery.target;
+    const wasPending = delivery.outcome === 'pending';
     delivery.outcome = record.outcome;
     delivery.attempts = record.attempts;
     delivery.statusCode = record.status;
@@ -290,29 +332,39 @@ export class RelayState {
     delivery.priorAttempts = record.prior ?? 0;
     if (record.outcome === 'success' && record.done !== null) {
       // Kept in memory only, so a restart learns it back from the history.
-      const target = delivery.target;
       target.lastSuccessAt = Math.max(target.lastSuccessAt ?? 0, record.done);
     }
     if (bytes > 0) this.noteDeliveryBytes(delivery, bytes);
+
+    const isPending = record.outcome === 'pending';
+    if (wasPending === isPending) return;
+    target.settled += isPending ? -1 : 1;
+    if (!isPending) this.enforceCap(target);
   }
 
   private forgetDelivery(delivery: Delivery): void {
     this.deliveries.delete(delivery.id);
     this.liveBytes -= delivery.recordBytes;
+    if (delivery.outcome !== 'pending') delivery.target.settled -= 1;
     delivery.event.deliveries -= 1;
-    if (delivery.event.deliveries === 0) this.dropBody(delivery.event);
+    if (delivery.event.deliveries === 0) this.retire(delivery.event);
   }
 
   /**
-   * An event no delivery refers to is kept only so that a repeat of its id is refused: its body
-   * is of no more use, and holding it would make memory grow with every event ever seen.
+   * An event no delivery refers to is kept only so that a repeat of its id is refused, and for
+   * that its id is enough: holding the event would make memory grow with every event ever seen.
    */
-  private dropBody(event: RelayEvent): void {
-    this.liveBytes -= event.body.length;
-    event.recordBytes -= event.body.length;
-    event.body = '';
+  private retire(event: RelayEvent): void {
+    this.events.delete(event.id);
+    this.seen.add(event.id, event.at);
+    this.liveBytes += SEEN_ID_BYTES - event.recordBytes;
   }
 }
+
+/** Ids written per `seen` record by compaction: lines of about 87 KB. */
+const SEEN_IDS_PER_RECORD = 4096;
+/** What one id adds to a compacted file: 16 bytes in base64. */
+const SEEN_ID_BYTES = 22;
 
 /** The history's `error_detail` for a delivery skipped because its target was inactive. */
 export function inactiveDetail(target: Target): string {

@@ -51,7 +51,7 @@ export class Store {
   /** Stores an event and its deliveries; `duplicate` when an event with this id was accepted. */
   async acceptEvent(event: IncomingEvent): Promise<{ duplicate: boolean; deliveries: Delivery[] }> {
     for (;;) {
-      if (this.state.events.has(event.id)) return { duplicate: true, deliveries: [] };
+      if (this.state.hasEvent(event.id)) return { duplicate: true, deliveries: [] };
       const inFlight = this.accepting.get(event.id);
       if (inFlight === undefined) break;
       await inFlight.catch(() => {});

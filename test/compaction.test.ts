@@ -191,10 +191,44 @@ test('at most history.maxPerTarget settled deliveries are kept per target', asyn
   assert.equal(relay.relay.store.state.deliveries.size, 3);
 });
 
-test('an event that matched no target keeps only its id in memory', async (t) => {
+test('settled deliveries over the cap are forgotten as they settle, before any periodic check', async (t) => {
+  const relay = await startTestRelay(t, { config: { history: { maxPerTarget: 10 } } });
+  await relay.relay.maintenance.stop();
+  await register(relay, { url: 'https://example.org/a' });
+  for (let n = 0; n < 200; n += 1) await relay.ingest(tiledEvent('stream-closed', [`n${n}`]));
+  const state = relay.relay.store.state;
+  await eventually(() => state.pending().length === 0, 'every delivery to settle');
+
+  // The cap is held to within its slack of 64 deliveries; the periodic check trims the rest.
+  assert.ok(state.deliveries.size <= 10 + 64, `${state.deliveries.size} deliveries kept`);
+  assert.ok(state.events.size <= 10 + 64, `${state.events.size} events kept`);
+  assert.equal(state.seen.size + state.events.size, 200);
+});
+
+test('the ids of forgotten events are still refused as repeats after compaction and a restart', async (t) => {
+  const relay = await startTestRelay(t, { config: { ...compactAlways, history: { maxPerTarget: 1 } } });
+  await register(relay, { url: 'https://example.org/a' });
+  for (let n = 0; n < 5; n += 1) await relay.ingest(tiledEvent('stream-closed', [`n${n}`]), { 'X-Tiled-Event-ID': eventId(n) });
+  await relay.ingest(tiledEvent('stream-closed', ['x']), { 'X-Tiled-Event-ID': 'matched-nothing' });
+  await eventually(() => relay.relay.store.state.pending().length === 0, 'every delivery to settle');
+  await relay.relay.maintenance.run();
+  assert.equal(relay.relay.store.state.deliveries.size, 1);
+  assert.match(readFileSync(relay.config.dataFile, 'utf8'), /"type":"seen"/);
+
+  const restarted = await relay.restart();
+  assert.equal(restarted.relay.store.state.seen.size, 5);
+  for (const id of [eventId(0), eventId(3), 'matched-nothing']) {
+    const answer = await restarted.ingest(tiledEvent('stream-closed', ['n0']), { 'X-Tiled-Event-ID': id });
+    assert.equal(answer.status, 200, `${id} is refused as a repeat`);
+  }
+});
+
+test('an event that matched no target keeps only its id in memory, and it is refused again', async (t) => {
   const relay = await startTestRelay(t);
   await relay.ingest(tiledEvent('stream-closed', ['x']), { 'X-Tiled-Event-ID': 'unmatched' });
-  assert.equal(relay.relay.store.state.events.get('unmatched')?.body.length, 0);
+  const state = relay.relay.store.state;
+  assert.equal(state.events.has('unmatched'), false);
+  assert.equal(state.seen.has('unmatched'), true);
   assert.equal((await relay.ingest(tiledEvent('stream-closed', ['x']), { 'X-Tiled-Event-ID': 'unmatched' })).status, 200);
 });
 

@@ -37,9 +37,9 @@ for (const [operation, code] of [
     const acknowledged = [...before.keys(), ...after.keys()];
 
     const restarted = await relay.restart({ files: new FaultyFiles() });
-    const events = restarted.relay.store.state.events;
-    assert.deepEqual(acknowledged.filter((id) => !events.has(id)), [], 'every acknowledged event is still there');
-    assert.deepEqual([...during.keys()].filter((id) => events.has(id)), [], 'no refused event came back');
+    const state = restarted.relay.store.state;
+    assert.deepEqual(acknowledged.filter((id) => !state.hasEvent(id)), [], 'every acknowledged event is still there');
+    assert.deepEqual([...during.keys()].filter((id) => state.hasEvent(id)), [], 'no refused event came back');
     assert.equal(restarted.relay.store.state.deliveries.size, 40);
   });
 }
@@ -55,9 +55,9 @@ test('a fault in the middle of a burst refuses exactly the events it hit', async
   assert.ok(refused.length > 0 && accepted.length > 0, `${refused.length} refused, ${accepted.length} accepted`);
 
   const restarted = await relay.restart({ files: new FaultyFiles() });
-  const events = restarted.relay.store.state.events;
-  assert.deepEqual(accepted.filter((id) => !events.has(id)), []);
-  assert.deepEqual(refused.filter(([id]) => events.has(id)), []);
+  const state = restarted.relay.store.state;
+  assert.deepEqual(accepted.filter((id) => !state.hasEvent(id)), []);
+  assert.deepEqual(refused.filter(([id]) => state.hasEvent(id)), []);
 });
 
 test('when the file cannot be cut back after a failure, the relay reports it as fatal', async (t) => {

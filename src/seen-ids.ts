@@ -1,0 +1,162 @@
+import { createHash, randomBytes } from 'node:crypto';
+
+/**
+ * The ids of accepted events that nothing else is kept for any more, remembered only so that a
+ * repeat of one is refused for `history.retentionDays`. A busy catalog sends millions of events
+ * in that time, so each id is kept as 16 bytes in typed arrays rather than as a string in a Map
+ * (about 140 bytes each): Tiled's ids, 32 lowercase hex digits, are their own 16 bytes, exactly;
+ * any other id is represented by the first 16 bytes of its SHA-256.
+ *
+ * Ids go into fixed-size hash tables (segments) in the order they are retired, which is roughly
+ * the order their events were accepted; a segment is forgotten as a whole once its newest id is
+ * beyond retention, so nothing is ever deleted from inside a table.
+ */
+
+/** Slots per segment; a segment is sealed when three quarters of them are used. */
+const SLOTS = 1 << 16;
+export const SEGMENT_CAPACITY = (SLOTS * 3) / 4;
+const WORDS = 4;
+const HEX_ID = /^[0-9a-f]{32}$/;
+/**
+ * Mixed into every slot choice, so that ids picked to share slots (by a sender of unsigned events)
+ * cannot turn the tables into long chains.
+ */
+const SEED = randomBytes(4).readUInt32BE(0);
+
+/** One id as four 32-bit words; never all zero (see `keyOf`). */
+type Key = [number, number, number, number];
+
+class Segment {
+  readonly table = new Uint32Array(SLOTS * WORDS);
+  size = 0;
+  /** Acceptance time of the newest id in the segment. */
+  newest = -Infinity;
+
+  /** The slot holding `key`, or the empty slot where it would go. */
+  slotOf(key: Key): number {
+    for (let slot = firstSlot(key); ; slot = (slot + 1) & (SLOTS - 1)) {
+      const at = slot * WORDS;
+      const table = this.table;
+      if (table[at] === key[0] && table[at + 1] === key[1] && table[at + 2] === key[2] && table[at + 3] === key[3]) {
+        return slot;
+      }
+      if (table[at] === 0 && table[at + 1] === 0 && table[at + 2] === 0 && table[at + 3] === 0) return slot;
+    }
+  }
+
+  has(key: Key): boolean {
+    return !isEmpty(this.table, this.slotOf(key));
+  }
+
+  add(key: Key, at: number): void {
+    const slot = this.slotOf(key);
+    if (isEmpty(this.table, slot)) {
+      this.table.set(key, slot * WORDS);
+      this.size += 1;
+    }
+    if (at > this.newest) this.newest = at;
+  }
+
+  /** The 16-byte keys held, in table order. */
+  keys(): Buffer {
+    const bytes = Buffer.allocUnsafe(this.size * WORDS * 4);
+    let offset = 0;
+    for (let slot = 0; slot < SLOTS; slot += 1) {
+      if (isEmpty(this.table, slot)) continue;
+      for (let word = 0; word < WORDS; word += 1) {
+        offset = bytes.writeUInt32BE(this.table[slot * WORDS + word] as number, offset);
+      }
+    }
+    return bytes;
+  }
+}
+
+function firstSlot(key: Key): number {
+  let hash = SEED;
+  for (const word of key) hash = Math.imul(hash ^ word, 0x9e3779b1) ^ (hash >>> 15);
+  return (hash ^ (hash >>> 16)) & (SLOTS - 1);
+}
+
+function isEmpty(table: Uint32Array, slot: number): boolean {
+  const at = slot * WORDS;
+  return table[at] === 0 && table[at + 1] === 0 && table[at + 2] === 0 && table[at + 3] === 0;
+}
+
+export class SeenIds {
+  private segments: Segment[] = [];
+
+  get size(): number {
+    let total = 0;
+    for (const segment of this.segments) total += segment.size;
+    return total;
+  }
+
+  has(id: string): boolean {
+    const key = keyOf(id);
+    for (let index = this.segments.length - 1; index >= 0; index -= 1) {
+      if ((this.segments[index] as Segment).has(key)) return true;
+    }
+    return false;
+  }
+
+  /** Remembers an id; `at` is when its event was accepted. */
+  add(id: string, at: number): void {
+    this.addKey(keyOf(id), at);
+  }
+
+  /** Remembers ids given as concatenated 16-byte keys, as `chunks` writes them. */
+  addKeys(keys: Buffer, at: number): void {
+    for (let offset = 0; offset + 16 <= keys.length; offset += 16) {
+      const key: Key = [keys.readUInt32BE(offset), keys.readUInt32BE(offset + 4), keys.readUInt32BE(offset + 8), keys.readUInt32BE(offset + 12)];
+      this.addKey(key, at);
+    }
+  }
+
+  /** Forgets every segment whose newest id was accepted before `time`; answers how many ids went. */
+  forgetBefore(time: number): number {
+    const kept = this.segments.filter((segment) => segment.newest >= time);
+    const forgotten = this.size - kept.reduce((total, segment) => total + segment.size, 0);
+    this.segments = kept;
+    return forgotten;
+  }
+
+  /**
+   * The ids in groups of at most `perChunk`, each with the newest acceptance time of its
+   * segment, for writing into a compacted file.
+   */
+  *chunks(perChunk: number): Generator<{ at: number; keys: Buffer }> {
+    for (const segment of this.segments) {
+      const keys = segment.keys();
+      for (let start = 0; start < keys.length; start += perChunk * 16) {
+        yield { at: segment.newest, keys: keys.subarray(start, start + perChunk * 16) };
+      }
+    }
+  }
+
+  private addKey(key: Key, at: number): void {
+    let segment = this.segments[this.segments.length - 1];
+    if (segment === undefined || segment.size >= SEGMENT_CAPACITY) {
+      segment = new Segment();
+      this.segments.push(segment);
+    }
+    segment.add(key, at);
+  }
+}
+
+/**
+ * An id's 16 bytes as four words. The all-zero key marks an empty slot, so the one id whose
+ * bytes are all zero is hashed like any id that is not hex.
+ */
+function keyOf(id: string): Key {
+  if (HEX_ID.test(id)) {
+    const key: Key = [
+      Number.parseInt(id.slice(0, 8), 16),
+      Number.parseInt(id.slice(8, 16), 16),
+      Number.parseInt(id.slice(16, 24), 16),
+      Number.parseInt(id.slice(24, 32), 16),
+    ];
+    if (key.some((word) => word !== 0)) return key;
+  }
+  const digest = createHash('sha256').update(id).digest();
+  return [digest.readUInt32BE(0), digest.readUInt32BE(4), digest.readUInt32BE(8), digest.readUInt32BE(12)];
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { SEGMENT_CAPACITY, SeenIds } from '../src/seen-ids.js';
+
+const hexId = (n: number): string => n.toString(16).padStart(32, '0');
+
+test('remembers Tiled ids and any other id, and nothing else', () => {
+  const seen = new SeenIds();
+  const tiled = randomBytes(16).toString('hex');
+  for (const id of [tiled, 'catalog-retry_1', '00000000000000000000000000000000', 'A'.repeat(32)]) seen.add(id, 1);
+
+  assert.equal(seen.has(tiled), true);
+  assert.equal(seen.has('catalog-retry_1'), true);
+  assert.equal(seen.has('00000000000000000000000000000000'), true);
+  assert.equal(seen.has('A'.repeat(32)), true);
+  assert.equal(seen.has('a'.repeat(32)), false, 'ids are case-sensitive');
+  assert.equal(seen.has('catalog-retry_2'), false);
+  assert.equal(seen.has(randomBytes(16).toString('hex')), false);
+  assert.equal(seen.size, 4);
+});
+
+test('forgets a whole segment once its newest id is beyond retention, and no other', () => {
+  const seen = new SeenIds();
+  const count = SEGMENT_CAPACITY + 10;
+  for (let n = 0; n < count; n += 1) seen.add(hexId(n + 1), n);
+
+  assert.equal(seen.forgetBefore(SEGMENT_CAPACITY - 1), 0, 'the first segment still holds a recent id');
+  assert.equal(seen.forgetBefore(SEGMENT_CAPACITY), SEGMENT_CAPACITY);
+  assert.equal(seen.has(hexId(1)), false);
+  assert.equal(seen.has(hexId(SEGMENT_CAPACITY)), false);
+  assert.equal(seen.has(hexId(SEGMENT_CAPACITY + 1)), true);
+  assert.equal(seen.size, 10);
+});
+
+test('its chunks give back every id with its segment time, for a compacted file', () => {
+  const seen = new SeenIds();
+  const ids = Array.from({ length: 5000 }, (_, n) => (n % 2 === 0 ? randomBytes(16).toString('hex') : `id-${n}`));
+  ids.forEach((id, n) => seen.add(id, 1000 + n));
+
+  const restored = new SeenIds();
+  const chunks = [...seen.chunks(1024)];
+  assert.deepEqual(chunks.map((chunk) => [chunk.at, chunk.keys.length]), [
+    [5999, 1024 * 16],
+    [5999, 1024 * 16],
+    [5999, 1024 * 16],
+    [5999, 1024 * 16],
+    [5999, 904 * 16],
+  ]);
+  for (const chunk of chunks) restored.addKeys(chunk.keys, chunk.at);
+  assert.equal(restored.size, 5000);
+  assert.deepEqual(ids.filter((id) => !restored.has(id)), []);
+  assert.equal(restored.forgetBefore(6000), 5000);
+});
