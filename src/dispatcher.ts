@@ -2,6 +2,7 @@ import type { Clock } from './clock.js';
 import type { Config } from './defaults.js';
 import type { AttemptRequest, AttemptResult } from './delivery-client.js';
 import { DueQueue } from './due-queue.js';
+import { HttpError } from './errors.js';
 import { Fifo } from './fifo.js';
 import type { Logger } from './log.js';
 import { decide } from './retry-policy.js';
@@ -314,6 +315,8 @@ export class Dispatcher {
     try {
       await this.options.store.updateTarget(target, changes);
     } catch (error) {
+      // A target deleted meanwhile has no health to keep.
+      if (error instanceof HttpError && error.code === 'target_not_found') return;
       this.options.logger.error('could not record a change of target health', { target: target.id, err: error });
     }
   }

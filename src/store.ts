@@ -37,6 +37,8 @@ export type DeliveryUpdate = Omit<DeliveryRecord, 'type' | 'id' | 'prior'>;
  */
 export class Store {
   private readonly accepting = new Map<string, Promise<unknown>>();
+  /** The last change of each target under way (see `inTurn`). */
+  private readonly targetChanges = new Map<number, Promise<unknown>>();
   /** How long a replaced target secret keeps signing beside the new one (`delivery.secretOverlapMs`). */
   secretOverlapMs = 0;
 
@@ -113,16 +115,23 @@ export class Store {
    * Changes a target and waits until the change is on disk. A new secret starts an overlap in
    * which the replaced one still signs.
    */
-  async updateTarget(target: Target, changes: TargetChanges): Promise<Target> {
-    const { secret, ...rest } = changes;
-    const stored = { ...storedTarget(target), ...rest };
-    if (secret !== undefined) {
-      const rotated = rotateSecret(target, secret, this.clock.now(), this.secretOverlapMs);
-      stored.secret = this.sealed(rotated.secret);
-      stored.previousSecret = this.sealed(rotated.previousSecret);
-      stored.previousSecretUntil = rotated.previousSecretUntil;
-    }
-    return this.writeTarget(stored);
+  updateTarget(target: Target, changes: TargetChanges): Promise<Target> {
+    return this.inTurn(target, async () => {
+      const { secret, ...rest } = changes;
+      const fields: Partial<StoredTarget> = rest;
+      if (secret !== undefined) {
+        const rotated = rotateSecret(target, secret, this.clock.now(), this.secretOverlapMs);
+        fields.secret = this.sealed(rotated.secret);
+        fields.previousSecret = this.sealed(rotated.previousSecret);
+        fields.previousSecretUntil = rotated.previousSecretUntil;
+      }
+      const record = { type: 'target' as const, target: { ...storedTarget(target), ...fields } };
+      const bytes = await this.journal.append(record, true);
+      // Applied over the target as it is by now, so that what the dispatcher noted in memory
+      // while the record was written (a failure, say) stays; its own record follows this one.
+      this.state.apply({ type: 'target', target: { ...storedTarget(target), ...fields } }, bytes);
+      return target;
+    });
   }
 
   /**
@@ -170,9 +179,30 @@ export class Store {
     return secret === null ? null : this.box.seal(secret);
   }
 
-  async deleteTarget(target: Target): Promise<void> {
-    const record = { type: 'target-deleted' as const, id: target.id };
-    this.state.apply(record, await this.journal.append(record, true));
+  deleteTarget(target: Target): Promise<void> {
+    return this.inTurn(target, async () => {
+      const record = { type: 'target-deleted' as const, id: target.id };
+      this.state.apply(record, await this.journal.append(record, true));
+    });
+  }
+
+  /**
+   * Runs the changes of one target one after another, each built from what the one before left.
+   * A target record holds the whole target, so two changes built at the same moment (a health
+   * update from the dispatcher and a PATCH, say) would each write back what the other changed.
+   */
+  private inTurn<T>(target: Target, change: () => Promise<T>): Promise<T> {
+    const id = target.id;
+    const turn = (this.targetChanges.get(id) ?? Promise.resolve()).then(() => {
+      if (this.state.targets.get(id) !== target) throw new HttpError('target_not_found', 'Webhook not found.');
+      return change();
+    });
+    const done = turn.catch(() => {});
+    this.targetChanges.set(id, done);
+    void done.then(() => {
+      if (this.targetChanges.get(id) === done) this.targetChanges.delete(id);
+    });
+    return turn;
   }
 
   /** Records a delivery's progress; applied now, written without waiting for the disk. */

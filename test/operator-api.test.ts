@@ -5,6 +5,7 @@ import { test, type TestContext } from 'node:test';
 import type { AttemptRequest } from '../src/delivery-client.js';
 import type { Sender } from '../src/dispatcher.js';
 import { eventually } from './helpers/eventually.js';
+import { FaultyFiles } from './helpers/faulty-files.js';
 import { startTestRelay, tiledEvent, type HarnessOptions, type TestRelay } from './helpers/relay-harness.js';
 import { answer, scriptedSender } from './helpers/scripted-sender.js';
 import { verifyStandardWebhook } from './helpers/standard-webhooks.js';
@@ -115,6 +116,35 @@ test('PATCH changes url, events and ordered, checked as at registration, and sur
 
   const again = await relay.restart();
   assert.deepEqual((await call(again, 'GET', `/api/v1/webhooks/${id}`)).json, changed.json);
+});
+
+test('a change of target health made while a PATCH is being written does not undo the PATCH', async (t) => {
+  let fail = (): void => {};
+  const sender: Sender = {
+    send: () => new Promise((resolve) => (fail = () => resolve(answer(500)))),
+  };
+  const files = new FaultyFiles();
+  const relay = await startTestRelay(t, { sender, files, config: { delivery: { retryDelaysMs: [] } } });
+  const id = await register(relay, { url: 'https://example.org/a' });
+  await relay.ingest(tiledEvent('stream-closed', ['x']));
+  await eventually(() => relay.relay.dispatcher.backlog.running === 1, 'the attempt to start');
+
+  // The PATCH waits for the disk; meanwhile the attempt fails and the target's health changes.
+  files.hold('datasync');
+  const patched = call(relay, 'PATCH', `/api/v1/webhooks/${id}`, { events: ['stream-closed'] });
+  await eventually(() => files.waiting('datasync') === 1, 'the PATCH to be written');
+  fail();
+  await eventually(() => relay.relay.store.state.targets.get(id)?.failingSince !== null, 'the failure to be noted');
+  files.release('datasync');
+  assert.equal((await patched).status, 200);
+  await allSettled(relay);
+
+  const expected = { events: ['stream-closed'], failing: true };
+  const shown = (await call(relay, 'GET', `/api/v1/webhooks/${id}`)).json;
+  assert.deepEqual({ events: shown.events, failing: shown.health.failing_since !== null }, expected);
+  const restarted = await relay.restart({ files: new FaultyFiles() });
+  const target = restarted.relay.store.state.targets.get(id);
+  assert.deepEqual({ events: target?.events, failing: target?.failingSince !== null }, expected);
 });
 
 test('a paused target records matching events as skipped; resumed, it gets new ones', async (t) => {
