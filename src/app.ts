@@ -48,9 +48,7 @@ const ingestRoute: Route<AppContext> = {
     } catch (error) {
       if (!(error instanceof StorageError)) throw error;
       app.logger.error('could not store an event; answered 503', { event: event.id, err: error });
-      throw new HttpError('storage_unavailable', `the event could not be stored (${error.message})`, {
-        'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS),
-      });
+      throw storageUnavailable('the event', error);
     }
 
     if (accepted.duplicate) {
@@ -72,10 +70,21 @@ export function createHandler(context: AppContext): (request: IncomingMessage, r
         sendError(response, error);
         return;
       }
+      if (error instanceof StorageError) {
+        context.logger.error('could not store a change; answered 503', { method: request.method, err: error });
+        sendError(response, storageUnavailable('the change', error));
+        return;
+      }
       context.logger.error('request failed unexpectedly', { method: request.method, err: error });
       sendError(response, new HttpError('internal_error', 'the relay failed to handle this request'));
     });
   };
+}
+
+function storageUnavailable(what: string, error: StorageError): HttpError {
+  return new HttpError('storage_unavailable', `${what} could not be stored (${error.message})`, {
+    'Retry-After': String(STORAGE_RETRY_AFTER_SECONDS),
+  });
 }
 
 async function handle(context: AppContext, request: IncomingMessage, response: ServerResponse): Promise<void> {

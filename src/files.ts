@@ -6,8 +6,12 @@ import fs from 'node:fs';
  */
 export interface FileSystem {
   open(path: string, flags: string, mode: number): Promise<number>;
-  /** May write fewer bytes than asked; answers how many it wrote. */
-  write(fd: number, buffer: Uint8Array, offset: number, length: number): Promise<number>;
+  /**
+   * Writes at `position` of the file; may write fewer bytes than asked and answers how many it
+   * wrote. The position matters after a failure: the file is cut back to its last good length,
+   * and the next write must start there, not where the failed one left the file offset.
+   */
+  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
   datasync(fd: number): Promise<void>;
   truncate(fd: number, length: number): Promise<void>;
   close(fd: number): Promise<void>;
@@ -22,7 +26,8 @@ function promised<T>(call: (done: (error: NodeJS.ErrnoException | null, value: T
 
 export const nodeFileSystem: FileSystem = {
   open: (path, flags, mode) => promised((done) => fs.open(path, flags, mode, done)),
-  write: (fd, buffer, offset, length) => promised((done) => fs.write(fd, buffer, offset, length, null, done)),
+  write: (fd, buffer, offset, length, position) =>
+    promised((done) => fs.write(fd, buffer, offset, length, position, done)),
   datasync: (fd) => promised((done) => fs.fdatasync(fd, (error) => done(error, undefined))),
   truncate: (fd, length) => promised((done) => fs.ftruncate(fd, length, (error) => done(error, undefined))),
   close: (fd) => promised((done) => fs.close(fd, (error) => done(error, undefined))),

@@ -119,10 +119,11 @@ export class Journal {
    * Replaces the file with one that holds `snapshot` (the live state, header first) followed by
    * every record appended while it was being written. The new file is written beside the old
    * one, synced, renamed over it, and the folder is synced: a crash at any step leaves either the
-   * old file or the new one, each complete. Appends go on meanwhile, except for the moment of
-   * the switch. Answers null when a compaction is already under way.
+   * old file or the new one, each complete. The snapshot is read a chunk at a time, between
+   * writes, so appends go on meanwhile, except for the moment of the switch. Answers null when a
+   * compaction is already under way.
    */
-  compact(snapshot: readonly JournalRecord[]): Promise<{ before: number; after: number } | null> {
+  compact(snapshot: Iterable<JournalRecord>): Promise<{ before: number; after: number } | null> {
     if (this.carried !== null || this.closed || this.broken !== null) return Promise.resolve(null);
     this.carried = [];
     const running = this.replaceWith(snapshot);
@@ -130,7 +131,7 @@ export class Journal {
     return running;
   }
 
-  private async replaceWith(snapshot: readonly JournalRecord[]): Promise<{ before: number; after: number }> {
+  private async replaceWith(snapshot: Iterable<JournalRecord>): Promise<{ before: number; after: number }> {
     const carried = this.carried ?? [];
     const before = this.length;
     const temporary = compactionFile(this.file);
@@ -139,19 +140,15 @@ export class Journal {
     let replaced = false;
     try {
       fd = await this.files.open(temporary, 'w', 0o600);
-      let seq = 0;
-      let length = 0;
-      for (let start = 0; start < snapshot.length; start += SNAPSHOT_CHUNK) {
-        const bytes = encodeBatch(snapshot.slice(start, start + SNAPSHOT_CHUNK), seq);
-        await writeAll(this.files, fd, bytes);
-        seq += Math.min(SNAPSHOT_CHUNK, snapshot.length - start);
-        length += bytes.length;
-      }
+      const output = { fd, seq: 0, length: 0 };
+      for (const chunk of chunksOf(snapshot, SNAPSHOT_CHUNK)) await this.writeRecords(output, chunk);
+      // Most of what was appended meanwhile is copied before the writer is held, so that the
+      // pause covers only the last few records.
+      while (carried.length > SNAPSHOT_CHUNK) await this.writeRecords(output, carried.splice(0, carried.length));
       await this.files.datasync(fd);
 
       await this.pause();
-      const tail = encodeBatch(carried, seq);
-      await writeAll(this.files, fd, tail);
+      await this.writeRecords(output, carried.splice(0, carried.length));
       await this.files.datasync(fd);
       await this.files.rename(temporary, this.file);
       replaced = true;
@@ -159,8 +156,8 @@ export class Journal {
 
       await this.files.close(this.fd).catch(() => {});
       this.fd = fd;
-      this.length = this.syncedLength = length + tail.length;
-      this.nextSeq = this.syncedSeq = seq + carried.length;
+      this.length = this.syncedLength = output.length;
+      this.nextSeq = this.syncedSeq = output.seq;
       return { before, after: this.length };
     } catch (error) {
       if (replaced) {
@@ -177,6 +174,14 @@ export class Journal {
       this.carried = null;
       this.resume();
     }
+  }
+
+  /** Appends records to the file a compaction is writing. */
+  private async writeRecords(output: { fd: number; seq: number; length: number }, records: JournalRecord[]): Promise<void> {
+    const bytes = encodeBatch(records, output.seq);
+    await writeAll(this.files, output.fd, bytes, output.length);
+    output.seq += records.length;
+    output.length += bytes.length;
   }
 
   /** Waits for queued records, syncs what was written lazily, and closes the file. */
@@ -228,7 +233,7 @@ export class Journal {
 
     let stage = 'write';
     try {
-      await writeAll(this.files, this.fd, bytes);
+      await writeAll(this.files, this.fd, bytes, this.length);
       this.length += bytes.length;
       if (durable) {
         stage = 'fdatasync';
@@ -308,11 +313,23 @@ function encodeBatch(records: readonly JournalRecord[], firstSeq: number): Buffe
   return Buffer.from(records.map((record, index) => encodeRecord(firstSeq + index, record)).join(''));
 }
 
-async function writeAll(files: FileSystem, fd: number, bytes: Buffer): Promise<void> {
+/** Writes all of `bytes` at `position`. */
+async function writeAll(files: FileSystem, fd: number, bytes: Buffer, position: number): Promise<void> {
   // A write may be short (disk nearly full): continue from where it stopped, as Redis does.
   for (let offset = 0; offset < bytes.length; ) {
-    offset += await files.write(fd, bytes, offset, bytes.length - offset);
+    offset += await files.write(fd, bytes, offset, bytes.length - offset, position + offset);
   }
+}
+
+function* chunksOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
+  let chunk: T[] = [];
+  for (const item of items) {
+    chunk.push(item);
+    if (chunk.length < size) continue;
+    yield chunk;
+    chunk = [];
+  }
+  if (chunk.length > 0) yield chunk;
 }
 
 /** A compaction that did not reach its rename leaves a partial file; the data file is whole. */

@@ -87,7 +87,14 @@ function repair(file: string): number {
     process.stderr.write(`hookrelay: ${config.dataFile} does not exist; there is nothing to repair\n`);
     return 1;
   }
-  process.stdout.write(`${describeRepair(repairJournal(config.dataFile, Date.now())).join('\n')}\n`);
+  let report;
+  try {
+    report = repairJournal(config.dataFile, Date.now());
+  } catch (error) {
+    process.stderr.write(`hookrelay: ${(error as Error).message}\n`);
+    return 1;
+  }
+  process.stdout.write(`${describeRepair(report).join('\n')}\n`);
   return 0;
 }
 
@@ -109,8 +116,13 @@ async function serve(file: string, repairFirst: boolean): Promise<number> {
     return 1;
   }
   if (repairFirst && existsSync(config.dataFile)) {
-    const report = repairJournal(config.dataFile, systemClock.now());
-    for (const line of describeRepair(report)) logger.warn(line, { file: config.dataFile });
+    try {
+      const report = repairJournal(config.dataFile, systemClock.now());
+      for (const line of describeRepair(report)) logger.warn(line, { file: config.dataFile });
+    } catch (error) {
+      logger.error('could not repair the data file; not starting', { file: config.dataFile, err: error });
+      return 1;
+    }
   }
 
   // Signals are caught from the start, so one that arrives during startup still stops cleanly.

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeLine, encodeRecord, JOURNAL_FORMAT, JOURNAL_VERSION, type JournalRecord } from './records.js';
 
@@ -77,7 +77,9 @@ export function repairJournal(file: string, now: number): RepairReport {
   const repaired = `${file}.repairing`;
   writeFileSync(repaired, kept.map((record, seq) => encodeRecord(seq, record)).join(''), { mode: 0o600 });
   syncPath(repaired);
-  renameSync(file, copy);
+  // The copy is made first, under a name of its own, and the rename then replaces the data file
+  // in one step: a crash at any moment leaves a data file, damaged or repaired, under its name.
+  keepCopy(file, copy);
   renameSync(repaired, file);
   syncPath(dirname(file));
   return { file, copy, kept: kept.length, dropped, missing };
@@ -118,6 +120,17 @@ function describe(bytes: Buffer): string | null {
   const id = /"type":"[a-z-]+","(?:id|target)":(\{"id":)?("[^"]{1,128}"|\d{1,15})/.exec(text)?.[2];
   const article = /^[aeiou]/.test(type) ? 'an' : 'a';
   return `${article} ${type} record${id === undefined ? '' : ` (id ${id})`}`;
+}
+
+function keepCopy(file: string, copy: string): void {
+  try {
+    linkSync(file, copy);
+  } catch {
+    // A file system without hard links: a copy of the bytes does as well.
+    copyFileSync(file, copy);
+    syncPath(copy);
+  }
+  syncPath(dirname(file));
 }
 
 function syncPath(path: string): void {

@@ -160,10 +160,16 @@ export class RelayState {
 
   /**
    * The records of a file that holds exactly the live state: a header with the id counters,
-   * every target, every kept event with its kept deliveries, and the progress of each delivery
-   * that has any. The records are built now, so later changes do not leak into them.
+   * every target, every kept event with its kept deliveries, the progress of each delivery that
+   * has any, and the ids of the events forgotten within retention.
+   *
+   * The records are made as they are read, so that a compaction can write them a chunk at a time
+   * while ingest goes on. What exists when reading begins is all that is written: a record
+   * appended after that goes into the new file anyway (the journal carries it over), and a
+   * second copy of an event record would create its deliveries twice. Each record is made from
+   * the latest state, which the carried records then bring up to date.
    */
-  snapshot(now: number): JournalRecord[] {
+  snapshot(now: number): Iterable<JournalRecord> {
     const header: HeaderRecord = {
       type: 'header',
       format: JOURNAL_FORMAT,
@@ -172,33 +178,38 @@ export class RelayState {
       nextTargetId: this.nextTargetId,
       nextDeliveryId: this.nextDeliveryId,
     };
-    const records: JournalRecord[] = [header];
-    for (const target of this.targets.values()) {
+    return this.snapshotRecords(header, [...this.targets.values()], [...this.deliveries.values()]);
+  }
+
+  private *snapshotRecords(header: HeaderRecord, targets: Target[], deliveries: Delivery[]): Generator<JournalRecord> {
+    yield header;
+    for (const target of targets) {
+      if (this.targets.get(target.id) !== target) continue;
       // Sealed again with the first secret key, so that a key rotation or newly configured keys
       // reach the secrets already stored. A secret no key opens is kept as it is.
       const secret = target.secret === null ? target.sealedSecret : this.box.seal(target.secret);
       const previousSecret =
         target.previousSecret === null ? target.sealedPreviousSecret : this.box.seal(target.previousSecret);
-      records.push({ type: 'target', target: { ...storedTarget(target), secret, previousSecret } });
+      yield { type: 'target', target: { ...storedTarget(target), secret, previousSecret } };
     }
 
-    const byEvent = new Map<RelayEvent, Delivery[]>();
-    for (const delivery of this.deliveries.values()) {
-      const list = byEvent.get(delivery.event);
-      if (list) list.push(delivery);
-      else byEvent.set(delivery.event, [delivery]);
-    }
-    for (const event of this.events.values()) {
-      const deliveries = byEvent.get(event) ?? [];
-      records.push(eventRecord(event, deliveries));
-      for (const delivery of deliveries) {
-        if (!untouched(delivery)) records.push(deliveryRecord(delivery));
+    // An event's deliveries are created together with it, so they lie next to each other.
+    for (let start = 0; start < deliveries.length; ) {
+      const event = (deliveries[start] as Delivery).event;
+      let end = start + 1;
+      while (end < deliveries.length && (deliveries[end] as Delivery).event === event) end += 1;
+      const kept = deliveries.slice(start, end).filter((delivery) => this.deliveries.get(delivery.id) === delivery);
+      start = end;
+      if (kept.length === 0) continue;
+
+      yield eventRecord(event, kept);
+      for (const delivery of kept) {
+        if (!untouched(delivery)) yield deliveryRecord(delivery);
       }
     }
     for (const chunk of this.seen.chunks(SEEN_IDS_PER_RECORD)) {
-      records.push({ type: 'seen', at: chunk.at, keys: chunk.keys.toString('base64') });
+      yield { type: 'seen', at: chunk.at, keys: chunk.keys.toString('base64') };
     }
-    return records;
   }
 
   /**

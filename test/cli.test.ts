@@ -129,3 +129,20 @@ test('repair drops the damaged lines and keeps a copy; --repair does it before s
   relay.child.kill('SIGTERM');
   assert.equal(await relay.exited, 0);
 });
+
+test('repair refuses a file of another format version with a message, not a stack trace', async (t) => {
+  const { file, folder } = tempConfig(t, { ...serving, dataFile: 'relay.jsonl' });
+  const dataFile = join(folder, 'relay.jsonl');
+  const future = `${encodeRecord(0, { type: 'header', format: 'hookrelay-journal', version: 9, created: 0 })}garbage\n`;
+  writeFileSync(dataFile, future);
+
+  assert.deepEqual(runCli(['repair', '--config', file]), {
+    status: 1,
+    stdout: '',
+    stderr: `hookrelay: ${dataFile} is not a hookrelay data file this version reads; it was not changed\n`,
+  });
+  const relay = spawnRelay(t, ['--config', file, '--repair']);
+  assert.equal(await relay.exited, 1);
+  assert.ok(relay.logs.some((entry) => entry.msg === 'could not repair the data file; not starting'));
+  assert.equal(readFileSync(dataFile, 'utf8'), future);
+});

@@ -71,3 +71,23 @@ test('when the file cannot be cut back after a failure, the relay reports it as 
   assert.match(fatal[0]?.message ?? '', /truncate of the data file failed: EIO/);
   assert.equal((await relay.ingest(tiledEvent('stream-closed', ['y']))).status, 503);
 });
+
+test('an API change that cannot be stored is answered 503 and leaves nothing behind', async (t) => {
+  const files = new FaultyFiles();
+  const relay = await startTestRelay(t, { files, sender: recordingSender() });
+  files.fail('datasync', 'ENOSPC', Infinity);
+
+  const refused = await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a' });
+  assert.equal(refused.status, 503);
+  assert.equal(refused.headers.get('retry-after'), '5');
+  assert.deepEqual(await refused.json(), {
+    detail: 'the change could not be stored (fdatasync of the data file failed: ENOSPC)',
+    code: 'storage_unavailable',
+  });
+  assert.equal(relay.relay.store.state.targets.size, 0);
+
+  files.heal();
+  assert.equal((await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a' })).status, 200);
+  const restarted = await relay.restart({ files: new FaultyFiles() });
+  assert.equal(restarted.relay.store.state.targets.size, 1);
+});

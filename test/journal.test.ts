@@ -148,6 +148,56 @@ test('a failed fdatasync drops everything since the last good sync and is not re
   await reopened.journal.close();
 });
 
+test('after a compaction, a failed fdatasync is cut off and the next append lands right after it', async (t) => {
+  const file = join(folder(t), 'relay.jsonl');
+  const { journal, files } = await open(file);
+  await journal.append(deleted(1), true);
+  const header = { type: 'header', format: 'hookrelay-journal', version: 1, created: 0 } as JournalRecord;
+  await journal.compact([header, deleted(1)]);
+
+  files.fail('datasync', 'EIO');
+  await assert.rejects(journal.append(deleted(2), true), /fdatasync of the data file failed: EIO/);
+  await journal.append(deleted(3), true);
+  assert.equal(statSync(file).size, journal.size);
+  await journal.close();
+
+  const reopened = await open(file);
+  assert.equal(reopened.report?.tornTail, null);
+  assert.deepEqual(reopened.records.slice(1).map((record) => (record as { id: number }).id), [1, 3]);
+  await reopened.journal.close();
+});
+
+test('compaction reads its snapshot a chunk at a time, letting other work run in between', async (t) => {
+  const file = join(folder(t), 'relay.jsonl');
+  const { journal } = await open(file);
+  const header = { type: 'header', format: 'hookrelay-journal', version: 1, created: 0 } as JournalRecord;
+  const turns: string[] = [];
+  function* snapshot(): Generator<JournalRecord> {
+    yield header;
+    for (let id = 1; id <= 5_000; id += 1) {
+      if (id % 2_000 === 1) {
+        turns.push(`records from ${id}`);
+        setImmediate(() => turns.push(`other work after ${id}`));
+      }
+      yield deleted(id);
+    }
+  }
+  await journal.compact(snapshot());
+
+  assert.deepEqual(turns, [
+    'records from 1',
+    'other work after 1',
+    'records from 2001',
+    'other work after 2001',
+    'records from 4001',
+    'other work after 4001',
+  ]);
+  await journal.close();
+  const reopened = await open(file);
+  assert.equal(reopened.records.length, 5_001);
+  await reopened.journal.close();
+});
+
 test('when the file cannot be cut back, the journal gives up and says it is fatal', async (t) => {
   const file = join(folder(t), 'relay.jsonl');
   const opened = await open(file);

@@ -91,9 +91,9 @@ export class FaultyFiles implements FileSystem {
     return nodeFileSystem.open(path, flags, mode);
   }
 
-  async write(fd: number, buffer: Uint8Array, offset: number, length: number): Promise<number> {
+  async write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number> {
     await this.enter('write');
-    return nodeFileSystem.write(fd, buffer, offset, length);
+    return nodeFileSystem.write(fd, buffer, offset, length, position);
   }
 
   async datasync(fd: number): Promise<void> {
