@@ -241,6 +241,9 @@ export class Dispatcher {
 
     const result = await this.send(delivery);
     if (store.state.deliveries.get(delivery.id) !== delivery) return;
+    // An attempt without an answer while the relay stops was most likely cut off by the stop, not
+    // failed by the receiver: it stays pending, as the file says, and goes again after a restart.
+    if (this.stopped && result.statusCode === null) return;
 
     const now = clock.now();
     const attempts = delivery.attempts + 1;

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { systemClock } from './clock.js';
+import { describeProblem } from './config-schema.js';
 import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './defaults.js';
 import { JournalDamage } from './journal-reader.js';
@@ -98,19 +99,24 @@ function repair(file: string): number {
   return 0;
 }
 
-function configOrNull(file: string): Config | null {
+/** The config, or null after its problems were shown: as text, or through a log when given one. */
+function configOrNull(file: string, logger?: Logger): Config | null {
   try {
     return loadConfig(file);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(`${error.message}\n`);
+    if (logger === undefined) {
+      process.stderr.write(`${error.message}\n`);
+    } else {
+      for (const problem of error.problems) logger.error('config problem', { file, problem: describeProblem(problem) });
+    }
     return null;
   }
 }
 
 async function serve(file: string, repairFirst: boolean): Promise<number> {
   const logger = createLogger({ clock: systemClock, pretty: process.stderr.isTTY === true });
-  const config = configOrNull(file);
+  const config = configOrNull(file, logger);
   if (config === null) {
     logger.error('the config is not valid; not starting', { file });
     return 1;

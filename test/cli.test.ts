@@ -91,7 +91,7 @@ test('a broken config or a damaged data file stops startup with exit 1 and says 
   const broken = tempConfig(t, { ...serving, listen: { port: 'eighty' } });
   const refused = spawnRelay(t, ['--config', broken.file]);
   assert.equal(await refused.exited, 1);
-  assert.ok(refused.logs.some((entry) => String(entry.text).includes('listen.port: expected an integer')));
+  assert.ok(refused.logs.some((entry) => entry.msg === 'config problem' && String(entry.problem).startsWith('listen.port: expected an integer')));
 
   const { file, folder } = tempConfig(t, { ...serving, dataFile: 'relay.jsonl' });
   const header = encodeRecord(0, { type: 'header', format: 'hookrelay-journal', version: 1, created: 0 });

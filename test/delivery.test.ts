@@ -276,6 +276,24 @@ test('a slow target fills only its own slots and never holds the others back', a
   for (const release of held.splice(0)) release();
 });
 
+test('no more attempts than delivery.concurrency are under way at once, over all targets', async (t) => {
+  const held: Array<() => void> = [];
+  const answerLater = (_request: unknown, response: { end(): void }) => held.push(() => response.end());
+  const receivers = [await startReceiver(t, answerLater), await startReceiver(t, answerLater), await startReceiver(t, answerLater)];
+  const relay = await startTestRelay(t, { config: { delivery: { concurrency: 4, perTargetConcurrency: 3 } } });
+  for (const receiver of receivers) await register(relay, '', { url: receiver.url });
+
+  for (let n = 0; n < 4; n += 1) await relay.ingest(tiledEvent('stream-closed', [`n${n}`]));
+  await eventually(() => held.length === 4, 'four attempts to arrive');
+  assert.deepEqual(relay.relay.dispatcher.backlog, { waiting: 0, ready: 8, running: 4 });
+
+  await eventually(() => {
+    for (const release of held.splice(0)) release();
+    return receivers.every((receiver) => receiver.received.length === 4);
+  }, 'every target to get all four');
+  for (const release of held.splice(0)) release();
+});
+
 test('a target that starts failing is logged once, and so is its recovery', async (t) => {
   const receiver = await startReceiver(t, status(500));
   const relay = await startTestRelay(t);

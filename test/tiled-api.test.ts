@@ -25,10 +25,14 @@ test('registering returns Tiled\'s webhook object with 200', async (t) => {
   });
 });
 
-test('an empty events list is stored as null', async (t) => {
-  const { api } = await startTestRelay(t);
-  const response = await api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/hook', events: [] });
+test('an empty events list is stored as null, and stays null after a restart', async (t) => {
+  const relay = await startTestRelay(t);
+  const response = await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/hook', events: [] });
   assert.equal(((await response.json()) as { events: unknown }).events, null);
+
+  const restarted = await relay.restart();
+  const listed = (await (await restarted.api('GET', '/api/v1/webhooks/target/')).json()) as Array<{ events: unknown }>;
+  assert.deepEqual(listed.map((target) => target.events), [null]);
 });
 
 test('a registration is refused with Tiled\'s status codes and nothing is stored', async (t) => {
@@ -151,6 +155,10 @@ test('every endpoint answers 401 without a key, with a wrong key, or without the
   assert.equal(readOnly.status, 401);
   assert.match(((await readOnly.json()) as { detail: string }).detail, /Requires scopes \['write:webhooks'\]/);
   assert.equal((await api('GET', '/api/v1/webhooks/target/', undefined, apikey(READ_KEY))).status, 200);
+
+  const created = (await (await api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a' })).json()) as { id: number };
+  assert.equal((await api('DELETE', `/api/v1/webhooks/${created.id}`, undefined, apikey(READ_KEY))).status, 401);
+  assert.equal((await api('GET', `/api/v1/webhooks/history/${created.id}`, undefined, apikey(READ_KEY))).status, 200);
 });
 
 test('the key may also come as ?api_key=', async (t) => {
