@@ -47,8 +47,14 @@ for (const [operation, code] of [
 test('a fault in the middle of a burst refuses exactly the events it hit', async (t) => {
   const files = new FaultyFiles();
   const relay = await startTestRelay(t, { files, sender: recordingSender() });
-  files.fail('datasync', 'EIO', 2);
-  const answers = await burst(relay, 0, 60);
+  await burst(relay, 0, 10);
+  // The first batch of the burst waits for its fdatasync, which fails; the rest queue behind it.
+  files.hold('datasync');
+  files.fail('datasync', 'EIO', 1);
+  const answering = burst(relay, 100, 60);
+  await eventually(() => files.waiting('datasync') === 1, 'the first batch to be written');
+  files.release('datasync');
+  const answers = await answering;
   const accepted = [...answers].filter(([, code]) => code === 202).map(([id]) => id);
   const refused = [...answers].filter(([, code]) => code !== 202);
   assert.ok(refused.every(([, code]) => code === 503));
