@@ -1,4 +1,4 @@
-import { mkdirSync, rmSync, truncateSync } from 'node:fs';
+import { chmodSync, mkdirSync, rmSync, truncateSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Clock } from './clock.js';
 import { nodeFileSystem, type FileSystem } from './files.js';
@@ -71,6 +71,9 @@ export class Journal {
     }
 
     const fd = await files.open(file, 'a', 0o600);
+    // The mode given to open only applies to a new file: one copied in or restored from a
+    // backup keeps its own, and it holds event bodies and (without secretKeys) target secrets.
+    chmodSync(file, 0o600);
     if (report?.tornTail) await files.datasync(fd);
     const fresh = report === null || report.goodLength === 0;
     const start = { length: fresh ? 0 : report.goodLength, nextSeq: fresh ? 0 : report.nextSeq };
@@ -141,7 +144,11 @@ export class Journal {
     try {
       fd = await this.files.open(temporary, 'w', 0o600);
       const output = { fd, seq: 0, length: 0 };
-      for (const chunk of chunksOf(snapshot, SNAPSHOT_CHUNK)) await this.writeRecords(output, chunk);
+      for (const chunk of chunksOf(snapshot, SNAPSHOT_CHUNK)) {
+        await this.writeRecords(output, chunk);
+        // Writes finish at once (see files.ts): a turn of the event loop lets ingest go on.
+        await nextTurn();
+      }
       // Most of what was appended meanwhile is copied before the writer is held, so that the
       // pause covers only the last few records.
       while (carried.length > SNAPSHOT_CHUNK) await this.writeRecords(output, carried.splice(0, carried.length));
@@ -197,14 +204,27 @@ export class Journal {
     }
   }
 
+  /**
+   * Writes batch after batch while records keep coming. A batch's senders are answered only once
+   * the next batch is on its way to the disk: what they do with the answer (a 202 written to a
+   * socket, say) then runs while that batch syncs instead of holding up its start.
+   */
   private async drain(): Promise<void> {
     this.writing = true;
+    let settle: (() => void) | null = null;
     while (this.queue.length > 0) {
-      if (this.paused !== null) await this.paused.until;
+      if (this.paused !== null) {
+        settle?.();
+        settle = null;
+        await this.paused.until;
+      }
       const batch = this.queue.splice(0, this.queue.length);
-      this.batchUnderWay = this.writeBatch(batch);
-      await this.batchUnderWay;
+      const written = this.writeBatch(batch);
+      settle?.();
+      this.batchUnderWay = written.then(() => {});
+      settle = await written;
     }
+    settle?.();
     this.writing = false;
   }
 
@@ -221,11 +241,9 @@ export class Journal {
     this.paused = null;
   }
 
-  private async writeBatch(batch: Pending[]): Promise<void> {
-    if (this.broken !== null) {
-      for (const pending of batch) pending.reject(this.broken);
-      return;
-    }
+  /** Writes one batch and answers how to tell its senders the outcome. */
+  private async writeBatch(batch: Pending[]): Promise<() => void> {
+    if (this.broken !== null) return rejectAll(batch, this.broken);
     const start = { length: this.length, seq: this.nextSeq };
     const lines = batch.map((pending) => encodeRecord(this.nextSeq++, pending.record));
     const bytes = Buffer.from(lines.join(''));
@@ -246,13 +264,12 @@ export class Journal {
       await this.rollBack(stage === 'write' ? start : { length: this.syncedLength, seq: this.syncedSeq });
       const failure = new StorageError(stage, error as NodeJS.ErrnoException);
       this.failure = failure;
-      for (const pending of batch) pending.reject(failure);
-      return;
+      return rejectAll(batch, failure);
     }
 
     this.failure = null;
     this.carried?.push(...batch.map((pending) => pending.record));
-    batch.forEach((pending, index) => pending.resolve(Buffer.byteLength(lines[index] ?? '')));
+    return () => batch.forEach((pending, index) => pending.resolve(Buffer.byteLength(lines[index] ?? '')));
   }
 
   private async rollBack(to: { length: number; seq: number }): Promise<void> {
@@ -302,6 +319,12 @@ export class StorageError extends Error {
   }
 }
 
+function rejectAll(batch: readonly Pending[], error: Error): () => void {
+  return () => {
+    for (const pending of batch) pending.reject(error);
+  };
+}
+
 /** Records per write while a snapshot is written, so other work runs in between. */
 const SNAPSHOT_CHUNK = 2_000;
 
@@ -319,6 +342,10 @@ async function writeAll(files: FileSystem, fd: number, bytes: Buffer, position: 
   for (let offset = 0; offset < bytes.length; ) {
     offset += await files.write(fd, bytes, offset, bytes.length - offset, position + offset);
   }
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
 }
 
 function* chunksOf<T>(items: Iterable<T>, size: number): Generator<T[]> {

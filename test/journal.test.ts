@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -63,6 +63,17 @@ test('a new data file gets its folder, a version header and a synced directory e
   assert.equal(statSync(file).mode & 0o777, 0o600);
 });
 
+test('an existing data file that others could read is made readable by its owner only', async (t) => {
+  const file = join(folder(t), 'relay.jsonl');
+  const first = await open(file);
+  await first.journal.close();
+  chmodSync(file, 0o644);
+
+  const reopened = await open(file);
+  await reopened.journal.close();
+  assert.equal(statSync(file).mode & 0o777, 0o600);
+});
+
 test('records come back in order after reopening', async (t) => {
   const file = join(folder(t), 'relay.jsonl');
   const first = await open(file);
@@ -93,6 +104,24 @@ test('concurrent durable appends share one write and one fdatasync', async (t) =
   await Promise.all([first, ...rest]);
   assert.equal(files.calls.write - before.write, 2);
   assert.equal(files.calls.datasync - before.datasync, 2);
+  await journal.close();
+});
+
+test("a batch's senders hear back once the next batch is being written", async (t) => {
+  const file = join(folder(t), 'relay.jsonl');
+  const { journal, files } = await open(file);
+  const before = files.calls.write;
+
+  files.hold('datasync');
+  const first = journal.append(deleted(1), true);
+  await waitFor(() => files.waiting('datasync') === 1);
+  const second = journal.append(deleted(2), true);
+  let writesWhenFirstSettled = 0;
+  void first.then(() => (writesWhenFirstSettled = files.calls.write - before));
+
+  files.release('datasync');
+  await Promise.all([first, second]);
+  assert.equal(writesWhenFirstSettled, 2, 'the second batch was written before the first one settled');
   await journal.close();
 });
 
