@@ -122,11 +122,12 @@ const CRC_SUFFIX_BYTES = CRC_FIELD.length + 8 + 2;
 
 /** One line of the file, newline included. */
 export function encodeRecord(seq: number, record: JournalRecord): string {
-  const numbered = { seq, ...record };
-  // A record read back from a file carries its old number, which the spread copied over.
-  numbered.seq = seq;
-  const json = JSON.stringify(numbered);
-  const head = json.slice(0, -1);
+  // Every line goes through here, so the number is put in front of the record's own JSON
+  // instead of copying the record into a new object. A record read back from a file (by repair)
+  // still carries the `seq` and `crc` of its old line: those are left out.
+  const fields = 'seq' in record ? { ...record, seq: undefined, crc: undefined } : record;
+  const json = JSON.stringify(fields);
+  const head = `{"seq":${seq},${json.slice(1, -1)}`;
   return `${head}${CRC_FIELD}${crc32(head).toString(16).padStart(8, '0')}"}\n`;
 }
 
