@@ -1,6 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHandler } from './app.js';
+import { createHandler, type AppContext } from './app.js';
 import { ApiKeys } from './auth.js';
 import { systemClock, type Clock } from './clock.js';
 import { reconcileConfigTargets } from './config-targets.js';
@@ -12,6 +12,7 @@ import type { FileSystem } from './files.js';
 import { Journal } from './journal.js';
 import { Maintenance } from './maintenance.js';
 import { silentLogger, type Logger } from './log.js';
+import { RelayMetrics } from './relay-metrics.js';
 import { SecretBox } from './secret-box.js';
 import { hmacKey } from './signatures.js';
 import { RelayState } from './state.js';
@@ -40,6 +41,7 @@ export interface Relay {
   dispatcher: Dispatcher;
   journal: Journal;
   maintenance: Maintenance;
+  metrics: RelayMetrics;
   /** Stops accepting, lets in-flight work finish (up to a few seconds) and closes the file. */
   close(): Promise<void>;
 }
@@ -51,6 +53,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
+  const metrics = new RelayMetrics(clock.now());
 
   const box = new SecretBox(config.secretKeys);
   const state = new RelayState(box, config.history.maxPerTarget);
@@ -61,6 +64,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     onFatal: options.onFatal ?? ((error) => logger.error('data file is inconsistent', { err: error })),
     ...(options.files ? { files: options.files } : {}),
   });
+  journal.onSync = (seconds) => metrics.fsyncSeconds.observe(seconds);
   const store = new Store(state, journal, box, clock, logger);
   store.secretOverlapMs = config.delivery.secretOverlapMs;
   await reconcileConfigTargets(store, config.targets, logger);
@@ -77,17 +81,21 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     clock,
     logger,
     settings: config.delivery,
+    metrics,
     ...(options.random ? { random: options.random } : {}),
   });
   const pending = state.pending();
   dispatcher.restore(pending);
   maintenance.start();
 
-  const handler = createHandler({
+  const context: AppContext = {
     store,
     dispatcher,
     clock,
     logger,
+    metrics,
+    journal,
+    serving: true,
     keys: new ApiKeys(config.apiKeys),
     authFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),
     signatureFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),
@@ -96,8 +104,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     ingestKey: config.ingest.secret === null ? null : hmacKey(config.ingest.secret),
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxHeaders: config.listen.maxHeaders,
-  });
-  const server = createHttpServer(config.listen, handler);
+  };
+  const server = createHttpServer(config.listen, createHandler(context));
   const url = await listen(server, config.listen.host, config.listen.port);
   const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
 
@@ -112,6 +120,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      context.serving = false;
       await stopServer(server, graceMs);
       await maintenance.stop();
       await dispatcher.stop(graceMs);
@@ -122,7 +131,15 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     return closing;
   };
 
-  return { url, store, dispatcher, journal, maintenance, close };
+  return {
+    url,
+    store,
+    dispatcher,
+    journal,
+    maintenance,
+    metrics,
+    close,
+  };
 }
 
 /**
