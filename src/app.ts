@@ -10,7 +10,12 @@ import type { FailureLimiter } from './failure-limiter.js';
 import type { Logger } from './log.js';
 import { monitoringRoutes, type MonitoringContext } from './monitoring-api.js';
 import { operatorRoutes } from './operator-api.js';
+import { hmacKey } from './signatures.js';
 
+/**
+ * What the handler works with. The relay keeps this object and changes its settings in place
+ * when the config is reloaded, so every request reads the settings of its moment.
+ */
 export interface AppContext extends MonitoringContext {
   dispatcher: Dispatcher;
   logger: Logger;
@@ -21,6 +26,11 @@ export interface AppContext extends MonitoringContext {
   signatureFailures: FailureLimiter;
   /** Requests with more headers than this are refused rather than have the rest dropped. */
   maxHeaders: number;
+}
+
+/** The ingest secret as an HMAC key, or null when events need no signature. */
+export function ingestKey(secret: string | null): KeyObject | null {
+  return secret === null ? null : hmacKey(secret);
 }
 
 /** Seconds a catalog is asked to wait before sending again while the data file fails. */

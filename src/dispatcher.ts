@@ -100,6 +100,16 @@ export class Dispatcher {
   }
 
   /**
+   * Takes new delivery settings (a config reload). Waits already scheduled keep their time; the
+   * next attempt of each delivery follows the new schedule, timeout and limits.
+   */
+  configure(settings: Config['delivery']): void {
+    this.options.settings = settings;
+    for (const lane of this.lanes.values()) this.offerTurn(lane);
+    this.pump();
+  }
+
+  /**
    * Re-arms deliveries found pending at startup. Overdue ones are spread over the jitter window
    * so that a restart after an outage does not hit every target at the same instant.
    */

@@ -27,8 +27,13 @@ export class RelayMetrics {
     error: 0,
   };
   readonly fsyncSeconds = new Histogram(FSYNC_BUCKETS_SECONDS);
+  lastReloadSucceeded = true;
+  /** When the running config was last loaded in full; startup counts as a load. */
+  lastReloadAt: number;
 
-  constructor(readonly startedAt: number) {}
+  constructor(readonly startedAt: number) {
+    this.lastReloadAt = startedAt;
+  }
 
   /** An event stored at ingest; deliveries to inactive targets are settled as skipped at once. */
   noteIngested(deliveries: ReadonlyArray<{ outcome: Outcome }>): void {
@@ -173,6 +178,16 @@ export function metricFamilies(
       type: 'histogram',
       histogram: metrics.fsyncSeconds,
     },
+    gauge(
+      'hookrelay_config_last_reload_successful',
+      '1 when the last reload of the config was applied in full, else 0.',
+      single(metrics.lastReloadSucceeded ? 1 : 0),
+    ),
+    gauge(
+      'hookrelay_config_last_reload_success_timestamp_seconds',
+      'When the config was last applied in full (at startup or by a reload), in Unix seconds.',
+      single(metrics.lastReloadAt / 1000),
+    ),
   ];
 }
 

@@ -1,9 +1,10 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHandler, type AppContext } from './app.js';
+import { createHandler, ingestKey, type AppContext } from './app.js';
 import { ApiKeys } from './auth.js';
 import { systemClock, type Clock } from './clock.js';
 import { reconcileConfigTargets } from './config-targets.js';
+import { openAccessWarnings } from './config.js';
 import type { Config } from './defaults.js';
 import { DeliveryClient } from './delivery-client.js';
 import { Dispatcher, type Sender } from './dispatcher.js';
@@ -13,8 +14,8 @@ import { Journal } from './journal.js';
 import { Maintenance } from './maintenance.js';
 import { silentLogger, type Logger } from './log.js';
 import { RelayMetrics } from './relay-metrics.js';
+import { Reloader, type ReloadReport } from './reloader.js';
 import { SecretBox } from './secret-box.js';
-import { hmacKey } from './signatures.js';
 import { RelayState } from './state.js';
 import { Store } from './store.js';
 import { compileUrlPolicy, systemResolver, type Resolver } from './target-url.js';
@@ -42,6 +43,14 @@ export interface Relay {
   journal: Journal;
   maintenance: Maintenance;
   metrics: RelayMetrics;
+  /** The config in force: the one the relay started with, as reloads have changed it. */
+  readonly config: Config;
+  /**
+   * Loads the config again with `load` and applies it: config targets are reconciled, settings
+   * that can change live do, the others wait for a restart. A config that `load` refuses changes
+   * nothing. Reloads run one at a time; calls made during one share the next.
+   */
+  reload(load: () => Config): Promise<ReloadReport>;
   /** Stops accepting, lets in-flight work finish (up to a few seconds) and closes the file. */
   close(): Promise<void>;
 }
@@ -67,7 +76,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   journal.onSync = (seconds) => metrics.fsyncSeconds.observe(seconds);
   const store = new Store(state, journal, box, clock, logger);
   store.secretOverlapMs = config.delivery.secretOverlapMs;
-  await reconcileConfigTargets(store, config.targets, logger);
+  const reconciled = await reconcileConfigTargets(store, config.targets);
+  if (reconciled.created + reconciled.updated + reconciled.deleted > 0) {
+    logger.info('config targets reconciled', reconciled);
+  }
   const maintenance = new Maintenance({ state, journal, clock, logger, history: config.history, compaction: config.compaction });
   maintenance.prune();
   warnAboutSettings(config, state, box, logger);
@@ -101,7 +113,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     signatureFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),
     policy,
     resolve,
-    ingestKey: config.ingest.secret === null ? null : hmacKey(config.ingest.secret),
+    ingestKey: ingestKey(config.ingest.secret),
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxHeaders: config.listen.maxHeaders,
   };
@@ -117,11 +129,23 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     pending: pending.length,
   });
 
+  const reloader = new Reloader(config, {
+    context,
+    dispatcher,
+    store,
+    state,
+    maintenance,
+    client,
+    clock,
+    metrics,
+  });
+
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
       context.serving = false;
       await stopServer(server, graceMs);
+      await reloader.idle();
       await maintenance.stop();
       await dispatcher.stop(graceMs);
       client?.close();
@@ -138,6 +162,10 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     journal,
     maintenance,
     metrics,
+    get config() {
+      return reloader.config;
+    },
+    reload: (load) => reloader.reload(load),
     close,
   };
 }
@@ -187,12 +215,7 @@ function stopServer(server: Server, graceMs: number): Promise<void> {
 }
 
 function warnAboutSettings(config: Config, state: RelayState, box: SecretBox, logger: Logger): void {
-  if (config.ingest.secret === null) {
-    logger.warn('ingest.secret is not set: /ingest accepts unsigned events from anyone who can reach it');
-  }
-  if (config.apiKeys.length === 0) {
-    logger.warn('no apiKeys configured: the admin API refuses every request');
-  }
+  for (const warning of openAccessWarnings(config)) logger.warn(warning);
   if (!box.encrypts) {
     logger.warn('no secretKeys configured: target secrets are stored unencrypted in the data file');
   }

@@ -202,6 +202,8 @@ test('metrics count events, deliveries and attempts as they happen, every label 
     [`hookrelay_target_consecutive_failures{target="${paused}"}`]: 0,
     hookrelay_data_file_size_bytes: statSync(relay.config.dataFile).size,
     hookrelay_data_file_writable: 1,
+    hookrelay_config_last_reload_successful: 1,
+    hookrelay_config_last_reload_success_timestamp_seconds: startedAt / 1000,
   });
 
   const count = samples.hookrelay_fsync_duration_seconds_count ?? 0;
@@ -224,6 +226,8 @@ test('metrics count events, deliveries and attempts as they happen, every label 
     hookrelay_data_file_size_bytes: 'gauge',
     hookrelay_data_file_writable: 'gauge',
     hookrelay_fsync_duration_seconds: 'histogram',
+    hookrelay_config_last_reload_successful: 'gauge',
+    hookrelay_config_last_reload_success_timestamp_seconds: 'gauge',
   });
 });
 
