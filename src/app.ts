@@ -1,7 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { adminRoutes, type AdminContext, type Route } from './admin-api.js';
-import type { Clock } from './clock.js';
+import { adminRoutes, type Route } from './admin-api.js';
 import type { Dispatcher } from './dispatcher.js';
 import { HttpError } from './errors.js';
 import { readBody, sendError, sendJson } from './http-io.js';
@@ -9,11 +8,16 @@ import { checkIngest } from './ingest.js';
 import { StorageError } from './journal.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import type { Logger } from './log.js';
+import { monitoringRoutes, type MonitoringContext } from './monitoring-api.js';
 import { operatorRoutes } from './operator-api.js';
+import { hmacKey } from './signatures.js';
 
-export interface AppContext extends AdminContext {
+/**
+ * What the handler works with. The relay keeps this object and changes its settings in place
+ * when the config is reloaded, so every request reads the settings of its moment.
+ */
+export interface AppContext extends MonitoringContext {
   dispatcher: Dispatcher;
-  clock: Clock;
   logger: Logger;
   /** The ingest secret as an HMAC key, or null when events need no signature. */
   ingestKey: KeyObject | null;
@@ -22,6 +26,11 @@ export interface AppContext extends AdminContext {
   signatureFailures: FailureLimiter;
   /** Requests with more headers than this are refused rather than have the rest dropped. */
   maxHeaders: number;
+}
+
+/** The ingest secret as an HMAC key, or null when events need no signature. */
+export function ingestKey(secret: string | null): KeyObject | null {
+  return secret === null ? null : hmacKey(secret);
 }
 
 /** Seconds a catalog is asked to wait before sending again while the data file fails. */
@@ -52,15 +61,22 @@ const ingestRoute: Route<AppContext> = {
     }
 
     if (accepted.duplicate) {
+      app.metrics.eventsDuplicate += 1;
       sendJson(response, 200, { event_id: event.id, duplicate: true, deliveries: 0 });
       return;
     }
+    app.metrics.noteIngested(accepted.deliveries);
     app.dispatcher.enqueue(accepted.deliveries);
     sendJson(response, 202, { event_id: event.id, duplicate: false, deliveries: accepted.deliveries.length });
   },
 };
 
-const routes: Array<Route<AppContext>> = [ingestRoute, ...adminRoutes, ...operatorRoutes];
+const routes: Array<Route<AppContext>> = [
+  ingestRoute,
+  ...monitoringRoutes,
+  ...adminRoutes,
+  ...operatorRoutes,
+];
 
 /** The relay's HTTP handler: a plain function of request and response, so tests can call it. */
 export function createHandler(context: AppContext): (request: IncomingMessage, response: ServerResponse) => void {

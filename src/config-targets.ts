@@ -1,5 +1,4 @@
 import type { TargetConfig } from './defaults.js';
-import type { Logger } from './log.js';
 import { normalisePath } from './matching.js';
 import type { Target } from './state.js';
 import type { Store } from './store.js';
@@ -7,11 +6,11 @@ import type { Store } from './store.js';
 /**
  * Makes the stored config-managed targets match the config file's `targets`, by name: new names
  * are created, changed ones updated (keeping their id and history), missing ones deleted.
+ * Answers how many of each; the caller logs them with what else it changed.
  */
 export async function reconcileConfigTargets(
   store: Store,
   configured: readonly TargetConfig[],
-  logger: Logger,
 ): Promise<{ created: number; updated: number; deleted: number }> {
   const counts = { created: 0, updated: 0, deleted: 0 };
   const existing = new Map<string, Target>();
@@ -41,9 +40,6 @@ export async function reconcileConfigTargets(
   for (const target of existing.values()) {
     await store.deleteTarget(target);
     counts.deleted += 1;
-  }
-  if (counts.created + counts.updated + counts.deleted > 0) {
-    logger.info('config targets reconciled', counts);
   }
   return counts;
 }

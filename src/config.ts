@@ -147,6 +147,20 @@ function configRule(policy: UrlPolicy): Rule<Config> {
   );
 }
 
+/** What a valid config leaves open, worth a warning in the log each time it is loaded. */
+export function openAccessWarnings(config: Config): string[] {
+  const warnings: string[] = [];
+  if (config.ingest.secret === null) {
+    warnings.push(
+      'ingest.secret is not set: /ingest accepts unsigned events from anyone who can reach it',
+    );
+  }
+  if (config.apiKeys.length === 0) {
+    warnings.push('no apiKeys configured: the admin API refuses every request');
+  }
+  return warnings;
+}
+
 /** Reads, substitutes and validates a config file; throws ConfigError listing every problem. */
 export function loadConfig(file: string, environment: NodeJS.ProcessEnv = process.env): Config {
   let text: string;

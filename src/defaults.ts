@@ -125,3 +125,11 @@ export const ERROR_DETAIL_CHARS = 256;
 
 /** History `limit`: default and bounds, as Tiled's endpoint. */
 export const HISTORY_LIMIT = { default: 50, min: 1, max: 500 } as const;
+
+/**
+ * Upper bounds of the buckets of `hookrelay_fsync_duration_seconds`, from a fast SSD's 100 µs to
+ * a stalled disk's seconds.
+ */
+export const FSYNC_BUCKETS_SECONDS = [
+  0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5,
+] as const;

@@ -43,16 +43,24 @@ export class DeliveryClient {
   private readonly httpAgent: http.Agent;
   private readonly httpsAgent: https.Agent;
   private readonly clock: Clock;
-  private readonly policy: UrlPolicy;
-  private readonly lookup: LookupFunction;
+  private readonly resolve: Resolver;
+  private policy: UrlPolicy;
+  private lookup: LookupFunction;
 
   constructor(options: DeliveryClientOptions) {
     const agentOptions = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' as const };
     this.httpAgent = new http.Agent(agentOptions);
     this.httpsAgent = new https.Agent(agentOptions);
     this.clock = options.clock;
+    this.resolve = options.resolve;
     this.policy = options.policy;
     this.lookup = guardedLookup(options.policy, options.resolve);
+  }
+
+  /** Holds every later attempt to `policy`, on new and reused connections alike. */
+  setPolicy(policy: UrlPolicy): void {
+    this.policy = policy;
+    this.lookup = guardedLookup(policy, this.resolve);
   }
 
   send(request: AttemptRequest): Promise<AttemptResult> {
@@ -66,18 +74,22 @@ export class DeliveryClient {
   }
 
   /**
-   * Checks the address a new connection reached, as a second line behind `lookup` (reused
-   * keep-alive connections were checked when they were made).
+   * Checks the address a new connection reached, as a second line behind `lookup`. A reused
+   * keep-alive connection is checked again before the request goes out on it, since the policy
+   * may have been tightened by a config reload since the connection was made.
    */
   private verifyPeer(url: URL, socket: Socket): void {
-    if (!socket.connecting) return;
-    socket.once('connect', () => {
-      const address = socket.remoteAddress;
-      if (address === undefined) return;
-      const host = urlHost(url);
-      const verdict = judgeTargetAddress(this.policy, host, address);
-      if (!verdict.allowed) socket.destroy(new BlockedAddressError(refusalReason(host, address, verdict)));
-    });
+    if (socket.connecting) socket.once('connect', () => this.judgePeer(url, socket));
+    else this.judgePeer(url, socket);
+  }
+
+  private judgePeer(url: URL, socket: Socket): void {
+    const address = socket.remoteAddress;
+    if (address === undefined) return;
+    const host = urlHost(url);
+    const verdict = judgeTargetAddress(this.policy, host, address);
+    if (verdict.allowed) return;
+    socket.destroy(new BlockedAddressError(refusalReason(host, address, verdict)));
   }
 
   private post(request: AttemptRequest, isRetry: boolean): Promise<AttemptResult> {

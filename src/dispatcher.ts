@@ -5,6 +5,7 @@ import { DueQueue } from './due-queue.js';
 import { HttpError } from './errors.js';
 import { Fifo } from './fifo.js';
 import type { Logger } from './log.js';
+import type { RelayMetrics } from './relay-metrics.js';
 import { decide } from './retry-policy.js';
 import { signingSecrets } from './secret-rotation.js';
 import { standardWebhooksSignature, tiledSignature } from './signatures.js';
@@ -23,6 +24,8 @@ export interface DispatcherOptions {
   clock: Clock;
   logger: Logger;
   settings: Config['delivery'];
+  /** Counts attempts and settled deliveries. */
+  metrics: RelayMetrics;
   /** A number in [0, 1) for jitter; injected so tests get a fixed schedule. */
   random?: () => number;
 }
@@ -74,8 +77,10 @@ export class Dispatcher {
     const result = await this.send(delivery);
     const now = this.options.clock.now();
     const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode <= 299;
+    const outcome = succeeded ? 'success' : 'failed';
+    this.options.metrics.noteSettled(outcome);
     this.options.store.updateDelivery(delivery, {
-      outcome: succeeded ? 'success' : 'failed',
+      outcome,
       attempts: delivery.attempts + 1,
       status: result.statusCode,
       error: succeeded ? null : result.error,
@@ -91,6 +96,16 @@ export class Dispatcher {
     this.sequences.delete(target.id);
     const now = this.options.clock.now();
     for (const delivery of sequence.drain()) this.schedule(delivery, delivery.nextAttemptAt ?? now);
+    this.pump();
+  }
+
+  /**
+   * Takes new delivery settings (a config reload). Waits already scheduled keep their time; the
+   * next attempt of each delivery follows the new schedule, timeout and limits.
+   */
+  configure(settings: Config['delivery']): void {
+    this.options.settings = settings;
+    for (const lane of this.lanes.values()) this.offerTurn(lane);
     this.pump();
   }
 
@@ -228,13 +243,14 @@ export class Dispatcher {
   }
 
   private async attempt(delivery: Delivery): Promise<void> {
-    const { store, clock, logger, settings } = this.options;
+    const { store, clock, logger, settings, metrics } = this.options;
     const target = delivery.target;
     // The delivery may have been settled or its target deleted while it waited.
     if (!this.isLive(delivery)) return;
 
     if (!target.active) {
       const error = inactiveDetail(target);
+      metrics.noteSettled('skipped');
       store.updateDelivery(delivery, { ...progress(delivery), outcome: 'skipped', error, next: null, done: clock.now() });
       return;
     }
@@ -254,6 +270,7 @@ export class Dispatcher {
 
     switch (decision.kind) {
       case 'success':
+        metrics.noteSettled('success');
         store.updateDelivery(delivery, { ...base, outcome: 'success', error: null, next: null, done: now });
         return;
       case 'retry':
@@ -261,10 +278,12 @@ export class Dispatcher {
         this.schedule(delivery, now + decision.delayMs);
         return;
       case 'failed':
+        metrics.noteSettled('failed');
         store.updateDelivery(delivery, { ...base, outcome: 'failed', next: null, done: now });
         logger.warn('delivery failed and will not be retried', { ...fields, error: result.error });
         return;
       case 'gone':
+        metrics.noteSettled('failed');
         store.updateDelivery(delivery, { ...base, outcome: 'failed', next: null, done: now });
         await this.disableGoneTarget(target, delivery);
         return;
@@ -324,7 +343,13 @@ export class Dispatcher {
     }
   }
 
-  private send(delivery: Delivery): Promise<AttemptResult> {
+  private async send(delivery: Delivery): Promise<AttemptResult> {
+    const result = await this.sendSigned(delivery);
+    this.options.metrics.noteAttempt(result.statusCode);
+    return result;
+  }
+
+  private sendSigned(delivery: Delivery): Promise<AttemptResult> {
     const target = delivery.target;
     if (target.secretUnreadable) {
       // Sending unsigned would only be refused by a receiver that checks signatures.

@@ -6,7 +6,7 @@ import { ConfigError, loadConfig } from './config.js';
 import type { Config } from './defaults.js';
 import { JournalDamage } from './journal-reader.js';
 import { createLogger, type Logger } from './log.js';
-import { startRelay } from './relay.js';
+import { startRelay, type Relay } from './relay.js';
 import { describeRepair, repairJournal } from './repair.js';
 import { VERSION } from './version.js';
 
@@ -24,7 +24,7 @@ Options:
   -h, --help          show this help
   -v, --version       print the version
 
-Signals: SIGTERM or SIGINT stop the relay gracefully.
+Signals: SIGTERM or SIGINT stop the relay gracefully; SIGHUP reloads the config file.
 `;
 
 /** Exit codes: 0 done, 1 the config or the data file is wrong, 2 the command line is. */
@@ -136,6 +136,13 @@ async function serve(file: string, repairFirst: boolean): Promise<number> {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
   });
+  // SIGHUP would end the process if nothing caught it: one that comes during startup is kept
+  // and served once the relay is up.
+  let reloadAsked = false;
+  let onHangup = (): void => {
+    reloadAsked = true;
+  };
+  process.on('SIGHUP', () => onHangup());
 
   let relay;
   try {
@@ -150,6 +157,9 @@ async function serve(file: string, repairFirst: boolean): Promise<number> {
     logger.error('could not start', { err: error });
     return 1;
   }
+  const running = relay;
+  onHangup = () => reloadFromFile(running, file, logger);
+  if (reloadAsked) onHangup();
 
   logger.info('stopping', { signal: await signalled });
   try {
@@ -159,6 +169,13 @@ async function serve(file: string, repairFirst: boolean): Promise<number> {
     logger.error('could not stop cleanly', { err: error });
     return 1;
   }
+}
+
+/** Reads the config file again and applies it; the relay logs what changed or why not. */
+function reloadFromFile(relay: Relay, file: string, logger: Logger): void {
+  relay.reload(() => loadConfig(file)).catch((error: unknown) => {
+    logger.error('config reload failed unexpectedly; the running config is kept', { err: error });
+  });
 }
 
 function fatal(logger: Logger, error: Error): void {

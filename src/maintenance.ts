@@ -35,6 +35,19 @@ export class Maintenance {
     });
   }
 
+  /**
+   * Takes new retention and compaction settings (a config reload). They apply from the next
+   * check, and the wait for it starts over with the new interval.
+   */
+  configure(history: Config['history'], compaction: Config['compaction']): void {
+    this.options.history = history;
+    this.options.compaction = compaction;
+    if (this.cancel === null) return;
+    this.cancel();
+    this.cancel = null;
+    this.start();
+  }
+
   /** Stops the timer and waits for a run under way. */
   async stop(): Promise<void> {
     this.stopped = true;

@@ -1,9 +1,10 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createHandler } from './app.js';
+import { createHandler, ingestKey, type AppContext } from './app.js';
 import { ApiKeys } from './auth.js';
 import { systemClock, type Clock } from './clock.js';
 import { reconcileConfigTargets } from './config-targets.js';
+import { openAccessWarnings } from './config.js';
 import type { Config } from './defaults.js';
 import { DeliveryClient } from './delivery-client.js';
 import { Dispatcher, type Sender } from './dispatcher.js';
@@ -12,8 +13,9 @@ import type { FileSystem } from './files.js';
 import { Journal } from './journal.js';
 import { Maintenance } from './maintenance.js';
 import { silentLogger, type Logger } from './log.js';
+import { RelayMetrics } from './relay-metrics.js';
+import { Reloader, type ReloadReport } from './reloader.js';
 import { SecretBox } from './secret-box.js';
-import { hmacKey } from './signatures.js';
 import { RelayState } from './state.js';
 import { Store } from './store.js';
 import { compileUrlPolicy, systemResolver, type Resolver } from './target-url.js';
@@ -40,6 +42,15 @@ export interface Relay {
   dispatcher: Dispatcher;
   journal: Journal;
   maintenance: Maintenance;
+  metrics: RelayMetrics;
+  /** The config in force: the one the relay started with, as reloads have changed it. */
+  readonly config: Config;
+  /**
+   * Loads the config again with `load` and applies it: config targets are reconciled, settings
+   * that can change live do, the others wait for a restart. A config that `load` refuses changes
+   * nothing. Reloads run one at a time; calls made during one share the next.
+   */
+  reload(load: () => Config): Promise<ReloadReport>;
   /** Stops accepting, lets in-flight work finish (up to a few seconds) and closes the file. */
   close(): Promise<void>;
 }
@@ -51,6 +62,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const { config } = options;
   const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
+  const metrics = new RelayMetrics(clock.now());
 
   const box = new SecretBox(config.secretKeys);
   const state = new RelayState(box, config.history.maxPerTarget);
@@ -61,9 +73,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     onFatal: options.onFatal ?? ((error) => logger.error('data file is inconsistent', { err: error })),
     ...(options.files ? { files: options.files } : {}),
   });
+  journal.onSync = (seconds) => metrics.fsyncSeconds.observe(seconds);
   const store = new Store(state, journal, box, clock, logger);
   store.secretOverlapMs = config.delivery.secretOverlapMs;
-  await reconcileConfigTargets(store, config.targets, logger);
+  const reconciled = await reconcileConfigTargets(store, config.targets);
+  if (reconciled.created + reconciled.updated + reconciled.deleted > 0) {
+    logger.info('config targets reconciled', reconciled);
+  }
   const maintenance = new Maintenance({ state, journal, clock, logger, history: config.history, compaction: config.compaction });
   maintenance.prune();
   warnAboutSettings(config, state, box, logger);
@@ -77,27 +93,31 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     clock,
     logger,
     settings: config.delivery,
+    metrics,
     ...(options.random ? { random: options.random } : {}),
   });
   const pending = state.pending();
   dispatcher.restore(pending);
   maintenance.start();
 
-  const handler = createHandler({
+  const context: AppContext = {
     store,
     dispatcher,
     clock,
     logger,
+    metrics,
+    journal,
+    serving: true,
     keys: new ApiKeys(config.apiKeys),
     authFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),
     signatureFailures: new FailureLimiter(config.security.maxAuthFailuresPerMinute, clock),
     policy,
     resolve,
-    ingestKey: config.ingest.secret === null ? null : hmacKey(config.ingest.secret),
+    ingestKey: ingestKey(config.ingest.secret),
     maxBodyBytes: config.ingest.maxBodyBytes,
     maxHeaders: config.listen.maxHeaders,
-  });
-  const server = createHttpServer(config.listen, handler);
+  };
+  const server = createHttpServer(config.listen, createHandler(context));
   const url = await listen(server, config.listen.host, config.listen.port);
   const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
 
@@ -109,10 +129,23 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     pending: pending.length,
   });
 
+  const reloader = new Reloader(config, {
+    context,
+    dispatcher,
+    store,
+    state,
+    maintenance,
+    client,
+    clock,
+    metrics,
+  });
+
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      context.serving = false;
       await stopServer(server, graceMs);
+      await reloader.idle();
       await maintenance.stop();
       await dispatcher.stop(graceMs);
       client?.close();
@@ -122,7 +155,19 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     return closing;
   };
 
-  return { url, store, dispatcher, journal, maintenance, close };
+  return {
+    url,
+    store,
+    dispatcher,
+    journal,
+    maintenance,
+    metrics,
+    get config() {
+      return reloader.config;
+    },
+    reload: (load) => reloader.reload(load),
+    close,
+  };
 }
 
 /**
@@ -170,12 +215,7 @@ function stopServer(server: Server, graceMs: number): Promise<void> {
 }
 
 function warnAboutSettings(config: Config, state: RelayState, box: SecretBox, logger: Logger): void {
-  if (config.ingest.secret === null) {
-    logger.warn('ingest.secret is not set: /ingest accepts unsigned events from anyone who can reach it');
-  }
-  if (config.apiKeys.length === 0) {
-    logger.warn('no apiKeys configured: the admin API refuses every request');
-  }
+  for (const warning of openAccessWarnings(config)) logger.warn(warning);
   if (!box.encrypts) {
     logger.warn('no secretKeys configured: target secrets are stored unencrypted in the data file');
   }

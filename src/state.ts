@@ -102,7 +102,8 @@ export class RelayState {
    */
   constructor(
     private readonly box: SecretBox,
-    private readonly historyCap = Infinity,
+    /** Changed by a config reload; the next settled delivery is held to the new cap. */
+    public historyCap = Infinity,
   ) {}
 
   /** True when an event with this ingest id was accepted and is still within retention. */

@@ -146,3 +146,35 @@ test('repair refuses a file of another format version with a message, not a stac
   assert.ok(relay.logs.some((entry) => entry.msg === 'could not repair the data file; not starting'));
   assert.equal(readFileSync(dataFile, 'utf8'), future);
 });
+
+test('SIGHUP reloads the config file; a broken one is refused and the relay goes on', async (t) => {
+  const { file } = tempConfig(t, serving);
+  const relay = spawnRelay(t, ['--config', file]);
+  const started = await relay.logLine((entry) => entry.msg === 'hookrelay listening');
+  const listTargets = async () => {
+    const headers = { Authorization: `Apikey ${ADMIN_KEY}` };
+    const response = await fetch(`${String(started.url)}/api/v1/webhooks/`, { headers });
+    const targets = (await response.json()) as Array<Record<string, unknown>>;
+    return targets.map(({ id, name, url, managed_by }) => ({ id, name, url, managed_by }));
+  };
+  assert.deepEqual(await listTargets(), []);
+
+  const lab = { name: 'lab', url: 'https://example.org/lab' };
+  writeFileSync(file, JSON.stringify({ ...serving, targets: [lab] }));
+  relay.child.kill('SIGHUP');
+  const reloaded = await relay.logLine((entry) => entry.msg === 'config reloaded', 'the reload');
+  assert.deepEqual(
+    { changed: reloaded.changed, needsRestart: reloaded.needsRestart, targets: reloaded.targets },
+    { changed: [], needsRestart: [], targets: { created: 1, updated: 0, deleted: 0 } },
+  );
+  assert.deepEqual(await listTargets(), [{ id: 1, ...lab, managed_by: 'config' }]);
+
+  writeFileSync(file, '{"listen": ');
+  relay.child.kill('SIGHUP');
+  const refused = 'config reload refused; the running config is kept';
+  await relay.logLine((entry) => entry.msg === refused, 'the refusal');
+  assert.deepEqual(await listTargets(), [{ id: 1, ...lab, managed_by: 'config' }]);
+
+  relay.child.kill('SIGTERM');
+  assert.equal(await relay.exited, 0);
+});

@@ -447,3 +447,58 @@ test('an ordered target that stops asking for order releases what it held', asyn
   release();
   await allSettled(relay);
 });
+
+test('a replay takes events accepted from since up to but not including until', async (t) => {
+  const { relay, sender } = await start(t, { config: { delivery: { retryDelaysMs: [] } } });
+  const id = await register(relay, { url: 'https://example.org/hook' });
+  sender.answerWith(() => answer(500));
+  const accepted: number[] = [];
+  for (const name of ['before', 'first', 'at-until']) {
+    accepted.push(relay.clock.now());
+    await relay.ingest(tiledEvent('stream-closed', [name]));
+    relay.clock.advance(60_000);
+  }
+  await attempts(sender, 3);
+  await allSettled(relay);
+
+  sender.answerWith(() => answer(200));
+  const window = { since: iso(accepted[1] ?? 0), until: iso(accepted[2] ?? 0) };
+  const replayed = await call(relay, 'POST', `/api/v1/webhooks/${id}/replay`, window);
+  assert.deepEqual(replayed, { status: 202, json: { queued: 1 } });
+  await attempts(sender, 4);
+  await allSettled(relay);
+  assert.deepEqual(sender.bodies().map((body) => String(body.path)), ['before', 'first', 'at-until', 'first']);
+});
+
+test('a ping reaches a paused target, which stays paused', async (t) => {
+  const { relay, sender } = await start(t);
+  const id = await register(relay, { url: 'https://example.org/hook' });
+  await call(relay, 'PATCH', `/api/v1/webhooks/${id}`, { active: false });
+
+  const pinged = await call(relay, 'POST', `/api/v1/webhooks/${id}/ping`);
+  assert.deepEqual([pinged.status, pinged.json.outcome, pinged.json.attempts], [200, 'success', 1]);
+  assert.deepEqual(sender.sent.map((request) => request.url), ['https://example.org/hook']);
+  const shown = (await call(relay, 'GET', `/api/v1/webhooks/${id}`)).json;
+  assert.deepEqual([shown.active, shown.health.disabled_reason], [false, 'paused through the API']);
+});
+
+test('a redelivery for a paused target is refused until the target is resumed', async (t) => {
+  const { relay, sender } = await start(t);
+  const id = await register(relay, { url: 'https://example.org/hook' });
+  await relay.ingest(tiledEvent('stream-closed', ['x']));
+  await attempts(sender, 1);
+  await allSettled(relay);
+  await call(relay, 'PATCH', `/api/v1/webhooks/${id}`, { active: false });
+
+  const refused = await call(relay, 'POST', '/api/v1/webhooks/redeliver/1');
+  assert.deepEqual(refused, {
+    status: 409,
+    json: {
+      detail:
+        `Webhook ${id} is inactive (paused through the API): resume it with PATCH {"active": true} ` +
+        'first, or its deliveries are only skipped again.',
+      code: 'target_inactive',
+    },
+  });
+  assert.equal(sender.sent.length, 1, 'nothing is sent');
+});

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { DEFAULTS } from '../src/defaults.js';
 import { ERROR_STATUS } from '../src/errors.js';
+import { metricFamilies, RelayMetrics } from '../src/relay-metrics.js';
 
 const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
 
@@ -30,6 +31,24 @@ test("the README's error table lists every error code with its status", () => {
     const row = new RegExp(`^\\| ${status} \\| [^\\n]*\`${code}\``, 'm');
     assert.ok(row.test(readme), `no row for ${status} ${code}`);
   }
+});
+
+test("the README's metrics table lists every metric with its type", () => {
+  const readings = {
+    pendingDeliveries: 0,
+    oldestPendingAt: null,
+    dataFileBytes: 0,
+    dataFileWritable: true,
+    dataFileError: null,
+    serving: true,
+    targetFailures: [],
+  };
+  const families = metricFamilies(new RelayMetrics(0), readings, 0, '0.0.0');
+  const rows = [...readme.matchAll(/^\| `(hookrelay_[a-z_]+)` \| (\w+) \|/gm)];
+  assert.deepEqual(
+    rows.map((row) => [row[1], row[2]]).sort(),
+    families.map((family) => [family.name, family.type]).sort(),
+  );
 });
 
 test('the quick start is the two commands', () => {
