@@ -1,5 +1,6 @@
 import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { activityRoutes } from './activity-api.js';
 import { adminRoutes, type Route } from './admin-api.js';
 import type { Dispatcher } from './dispatcher.js';
 import { HttpError } from './errors.js';
@@ -74,6 +75,7 @@ const ingestRoute: Route<AppContext> = {
 const routes: Array<Route<AppContext>> = [
   ingestRoute,
   ...monitoringRoutes,
+  ...activityRoutes,
   ...adminRoutes,
   ...operatorRoutes,
 ];

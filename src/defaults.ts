@@ -127,6 +127,15 @@ export const ERROR_DETAIL_CHARS = 256;
 export const HISTORY_LIMIT = { default: 50, min: 1, max: 500 } as const;
 
 /**
+ * `GET /api/v1/activity`: the window in minutes and the buckets it is split into, each with its
+ * default and bounds. A day in 5-minute buckets is the most it serves.
+ */
+export const ACTIVITY_LIMITS = {
+  minutes: { default: 60, min: 1, max: 1_440 },
+  buckets: { default: 12, min: 1, max: 288 },
+} as const;
+
+/**
  * Upper bounds of the buckets of `hookrelay_fsync_duration_seconds`, from a fast SSD's 100 µs to
  * a stalled disk's seconds.
  */
