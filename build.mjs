@@ -12,7 +12,26 @@ import { build } from 'esbuild';
 
 const root = new URL('.', import.meta.url).pathname;
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const define = { HOOKRELAY_VERSION: JSON.stringify(version) };
+
+// The status page's browser script, bundled on its own into one string that the relay serves
+// at /status-page.js (src/status-page/routes.ts): the page needs no build step of its own.
+async function statusPageScript() {
+  const result = await build({
+    entryPoints: [join(root, 'src', 'status-page', 'browser', 'main.ts')],
+    bundle: true,
+    write: false,
+    format: 'iife',
+    target: ['chrome109', 'firefox115', 'safari16'],
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  return result.outputFiles[0].text;
+}
+
+const define = {
+  HOOKRELAY_VERSION: JSON.stringify(version),
+  STATUS_PAGE_SCRIPT: JSON.stringify(await statusPageScript()),
+};
 
 async function bundle() {
   const outfile = join(root, 'dist', 'hookrelay.mjs');

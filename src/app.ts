@@ -12,6 +12,7 @@ import type { Logger } from './log.js';
 import { monitoringRoutes, type MonitoringContext } from './monitoring-api.js';
 import { operatorRoutes } from './operator-api.js';
 import { hmacKey } from './signatures.js';
+import { statusPageRoutes } from './status-page/routes.js';
 
 /**
  * What the handler works with. The relay keeps this object and changes its settings in place
@@ -76,6 +77,7 @@ const routes: Array<Route<AppContext>> = [
   ingestRoute,
   ...monitoringRoutes,
   ...activityRoutes,
+  ...statusPageRoutes,
   ...adminRoutes,
   ...operatorRoutes,
 ];
