@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
+import { benchActivity } from './activity.js';
 import { benchIngest } from './ingest.js';
 import { benchRestore } from './restore.js';
 
@@ -11,6 +12,7 @@ import { benchRestore } from './restore.js';
 const benches: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
   ingest: () => benchIngest(),
   restore: () => ({ ...benchRestore() }),
+  activity: () => benchActivity(),
 };
 
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches);
