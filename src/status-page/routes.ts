@@ -49,11 +49,19 @@ const PAGE = asset(PAGE_HTML, 'text/html; charset=utf-8', 'no-store');
 const STYLES = asset(PAGE_CSS, 'text/css; charset=utf-8', 'no-cache');
 const SCRIPT = asset(STATUS_PAGE_SCRIPT, 'text/javascript; charset=utf-8', 'no-cache');
 
-export const statusPageRoutes: Route[] = [
-  { method: 'GET', pattern: /^\/$/, handle: serving(PAGE) },
-  { method: 'GET', pattern: /^\/status-page\.css$/, handle: serving(STYLES) },
-  { method: 'GET', pattern: /^\/status-page\.js$/, handle: serving(SCRIPT) },
+const FILES: Array<[RegExp, Asset]> = [
+  [/^\/$/, PAGE],
+  [/^\/status-page\.css$/, STYLES],
+  [/^\/status-page\.js$/, SCRIPT],
 ];
+
+/**
+ * HEAD as well as GET (RFC 9110, section 9.3.2), so a monitor can check that the page is there
+ * without loading it; Node sends no body in answer to a HEAD.
+ */
+export const statusPageRoutes: Route[] = FILES.flatMap(([pattern, file]) =>
+  ['GET', 'HEAD'].map((method) => ({ method, pattern, handle: serving(file) })),
+);
 
 function serving(file: Asset): Route['handle'] {
   return async (_context, request: IncomingMessage, response: ServerResponse) => {

@@ -45,6 +45,19 @@ test('GET / answers the page without a key, under a strict policy and never cach
   assert.equal(CONTENT_SECURITY_POLICY, POLICY);
 });
 
+test('HEAD / answers the page\'s headers without a body', async (t) => {
+  const relay = await startTestRelay(t, { sender: recordingSender() });
+
+  const response = await fetch(`${relay.url}/`, { method: 'HEAD' });
+
+  assert.deepEqual(
+    { status: response.status, length: response.headers.get('content-length') },
+    { status: 200, length: String(Buffer.byteLength(PAGE_HTML)) },
+  );
+  assert.equal(response.headers.get('content-security-policy'), POLICY);
+  assert.equal(await response.text(), '');
+});
+
 test('the page loads its script and stylesheet from the relay and has nothing inline', () => {
   assert.deepEqual(PAGE_HTML.match(/<script[^>]*>/g), ['<script src="status-page.js" defer>']);
   assert.deepEqual(PAGE_HTML.match(/<link rel="stylesheet"[^>]*>/g), [
