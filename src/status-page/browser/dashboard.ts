@@ -1,14 +1,15 @@
 import { ApiClient, ApiError, describeError } from './api-client.js';
-import type {
-  Activity,
-  DeliveryView,
-  RelayStatus,
-  ReplayAnswer,
-  TargetDetail,
-} from './api-types.js';
+import type { Activity, DeliveryView, RelayStatus, TargetDetail } from './api-types.js';
 import { byId, setAttribute, setText } from './dom.js';
-import { formatCount, formatPath } from './format.js';
-import { TargetPanel, type PanelActions, type ReplayRequest } from './target-panel.js';
+import { formatCount } from './format.js';
+import {
+  pingAction,
+  redeliverAction,
+  replayAction,
+  setActiveAction,
+  type OperatorAction,
+} from './operator-actions.js';
+import { TargetPanel, type PanelActions } from './target-panel.js';
 import { TargetsView } from './targets-view.js';
 import { TotalsView } from './totals-view.js';
 
@@ -61,8 +62,10 @@ export class Dashboard {
   }
 
   /** Starts showing the relay with this key; answers false when the relay refused the key. */
-  open(client: ApiClient): Promise<boolean> {
+  async open(client: ApiClient): Promise<boolean> {
     this.client = client;
+    // A refresh under way was asked with the key before this one: its answer says nothing.
+    await this.running;
     return this.refresh();
   }
 
@@ -70,6 +73,7 @@ export class Dashboard {
     this.client = null;
     this.last = null;
     this.root.hidden = true;
+    this.message.hidden = true;
     setText(this.problem, '');
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
@@ -172,21 +176,10 @@ export class Dashboard {
 
   private actions(): PanelActions {
     return {
-      redeliver: (delivery, button) =>
-        this.act(button, `Redelivering delivery ${delivery.id}`, async (client) => {
-          await client.send('POST', `api/v1/webhooks/redeliver/${delivery.id}`);
-          return `Delivery ${delivery.id} is queued again.`;
-        }),
-      setActive: (target, active, button) =>
-        this.act(button, `${active ? 'Resuming' : 'Pausing'} ${describe(target)}`, (client) =>
-          setActive(client, target, active),
-        ),
-      ping: (target, button) =>
-        this.act(button, `Pinging ${describe(target)}`, (client) => ping(client, target)),
-      replay: (target, request, button) =>
-        this.act(button, `Replaying for ${describe(target)}`, (client) =>
-          replay(client, target, request),
-        ),
+      redeliver: (delivery, button) => this.act(button, redeliverAction(delivery)),
+      setActive: (target, active, button) => this.act(button, setActiveAction(target, active)),
+      ping: (target, button) => this.act(button, pingAction(target)),
+      replay: (target, request, button) => this.act(button, replayAction(target, request)),
     };
   }
 
@@ -194,20 +187,16 @@ export class Dashboard {
    * Runs an action with its button marked busy, reports the answer or the relay's error, and
    * refreshes at once and again shortly, when the attempt it caused has likely been made.
    */
-  private async act(
-    button: HTMLButtonElement,
-    doing: string,
-    action: (client: ApiClient) => Promise<string>,
-  ): Promise<void> {
+  private async act(button: HTMLButtonElement, action: OperatorAction): Promise<void> {
     const client = this.client;
     if (client === null) return;
     button.disabled = true;
     setAttribute(button, 'aria-busy', 'true');
-    this.say(`${doing}…`, 'info');
+    this.say(`${action.doing}…`, 'info');
     try {
-      this.say(await action(client), 'done');
+      this.say(await action.run(client), 'done');
     } catch (error) {
-      this.say(`${doing} failed: ${describeError(error)}`, 'error');
+      this.say(`${action.doing} failed: ${describeError(error)}`, 'error');
     } finally {
       button.disabled = false;
       setAttribute(button, 'aria-busy', null);
@@ -223,43 +212,6 @@ export class Dashboard {
     setAttribute(this.message, 'class', `message ${kind}`);
     this.message.hidden = false;
   }
-}
-
-async function setActive(
-  client: ApiClient,
-  target: TargetDetail,
-  active: boolean,
-): Promise<string> {
-  await client.send('PATCH', `api/v1/webhooks/${target.id}`, { active });
-  return `${capitalised(describe(target))} is ${active ? 'resumed' : 'paused'}.`;
-}
-
-async function ping(client: ApiClient, target: TargetDetail): Promise<string> {
-  const path = `api/v1/webhooks/${target.id}/ping`;
-  const delivery = await client.send<DeliveryView>('POST', path);
-  const status = delivery.status_code === null ? 'no answer' : `status ${delivery.status_code}`;
-  const error = delivery.error_detail === null ? '' : `: ${delivery.error_detail}`;
-  return `Ping to ${describe(target)}: ${delivery.outcome}, ${status}${error}.`;
-}
-
-async function replay(
-  client: ApiClient,
-  target: TargetDetail,
-  request: ReplayRequest,
-): Promise<string> {
-  const body = { since: request.since, outcomes: request.outcomes };
-  const path = `api/v1/webhooks/${target.id}/replay`;
-  const answer = await client.send<ReplayAnswer>('POST', path, body);
-  const queued = formatCount(answer.queued);
-  return `Replay of the ${request.described}: ${answer.queued === 0 ? 'none' : queued} queued.`;
-}
-
-function describe(target: TargetDetail): string {
-  return `target #${target.id} (${formatPath(target.path)})`;
-}
-
-function capitalised(text: string): string {
-  return text.charAt(0).toUpperCase() + text.slice(1);
 }
 
 /** The page's address may name a target, `#target=12`, so a link or a reload keeps the choice. */

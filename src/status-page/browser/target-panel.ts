@@ -2,6 +2,7 @@ import type { DeliveryView, Outcome, TargetDetail } from './api-types.js';
 import { byId, make, setAttribute, setText, setTime, tableRows } from './dom.js';
 import { formatAge, formatPath, targetState } from './format.js';
 import { KeyedRows } from './keyed-rows.js';
+import type { ReplayRequest } from './operator-actions.js';
 
 /**
  * The chosen target: its recent deliveries, newest first, and the operator's actions on it
@@ -14,13 +15,6 @@ export interface PanelActions {
   setActive(target: TargetDetail, active: boolean, button: HTMLButtonElement): void;
   ping(target: TargetDetail, button: HTMLButtonElement): void;
   replay(target: TargetDetail, window: ReplayRequest, button: HTMLButtonElement): void;
-}
-
-export interface ReplayRequest {
-  since: string;
-  outcomes: Outcome[];
-  /** How the operator chose the window, for the message, e.g. "the last 24 hours". */
-  described: string;
 }
 
 interface RowParts {

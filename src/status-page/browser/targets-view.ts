@@ -54,12 +54,6 @@ export class TargetsView {
     return targets.filter((target) => matchesFilter(target, context.filter)).length;
   }
 
-  /** Puts the keyboard focus on a target's button, as after choosing it from the hash. */
-  focus(id: number): void {
-    const row = this.rows.row(String(id));
-    if (row !== undefined) this.parts.get(row)?.choose.focus();
-  }
-
   private create(target: TargetDetail): HTMLTableRowElement {
     const row = make('tr');
     const choose = make('button', 'choose');
