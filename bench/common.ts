@@ -1,4 +1,6 @@
 import { createHmac } from 'node:crypto';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 
 /** What every benchmark sends: a Tiled event of typical size, signed as Tiled signs it. */
 
@@ -34,8 +36,35 @@ export function round(value: number, digits = 2): number {
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** Relay settings every benchmark shares: signed ingest, deliveries to loopback receivers. */
+/** Lets a benchmark read the relay's status (events taken in, deliveries pending). */
+export const STATUS_API_KEY = 'bench-status-reader-key';
+
+/**
+ * Relay settings every benchmark shares: signed ingest, deliveries to loopback receivers, and a
+ * key that may read the status.
+ */
 export const RELAY_BASE = {
   ingest: { secret: INGEST_SECRET },
   security: { allowHttp: true, allowHosts: ['127.0.0.1'] },
+  apiKeys: [{ key: STATUS_API_KEY, scopes: ['read:webhooks'] }],
 };
+
+/** Config targets on the root path, one per receiver, so that every event goes to each. */
+export function targetsAt(urls: readonly string[]): Array<Record<string, string>> {
+  return urls.map((url, index) => ({ name: `receiver-${index + 1}`, path: '', url }));
+}
+
+/** Listens on a free loopback port and gives the server's base URL. */
+export function listenLocal(server: Server): Promise<string> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      resolve(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    });
+  });
+}
+
+/** Wall-clock milliseconds with sub-millisecond resolution, comparable between processes. */
+export function nowMs(): number {
+  return performance.timeOrigin + performance.now();
+}

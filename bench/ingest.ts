@@ -6,8 +6,23 @@ import { requireWrk, runWrk, type WrkResult } from './wrk.js';
  * Ingest throughput and latency at 10 and 100 connections: the relay (every 202 fsync'd, no
  * targets) against a bare node:http server that parses the body and answers 202 (the ceiling).
  * The sides take turns, each in a fresh process, warmed up for a second before each measurement.
+ * Load comes from wrk: install it with `apt-get install wrk` when it is missing.
  */
-export async function benchIngest(rounds = 2, seconds = 5): Promise<Record<string, unknown>> {
+export interface IngestSide {
+  bareRps: number[];
+  relayRps: number[];
+  /** Median relay rate over median bare rate. */
+  ratio: number;
+  bareP50Ms: number;
+  bareP99Ms: number;
+  relayP50Ms: number;
+  relayP99Ms: number;
+}
+
+/** Keyed `c10` and `c100`, by connections. */
+export type IngestResult = Record<string, IngestSide>;
+
+export async function benchIngest(rounds = 2, seconds = 5): Promise<IngestResult> {
   requireWrk();
   const runs: Record<string, Record<'bare' | 'relay', WrkResult[]>> = {
     '10': { bare: [], relay: [] },
@@ -27,7 +42,7 @@ export async function benchIngest(rounds = 2, seconds = 5): Promise<Record<strin
     }
   }
 
-  const summary: Record<string, unknown> = {};
+  const summary: IngestResult = {};
   for (const [connections, sides] of Object.entries(runs)) {
     const rate = (side: 'bare' | 'relay') => median(sides[side].map((run) => run.requestsPerSecond));
     summary[`c${connections}`] = {

@@ -1,21 +1,63 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { benchActivity } from './activity.js';
+import { activityFigures, benchActivity } from './activity.js';
+import { benchFanout } from './fanout.js';
+import {
+  fanoutFigures,
+  ingestFigures,
+  latencyFigures,
+  memoryFigures,
+  restoreFigures,
+  slowTargetFigures,
+  type Figure,
+} from './goals.js';
 import { benchIngest } from './ingest.js';
+import { benchLatency } from './latency.js';
+import { benchMemory } from './memory.js';
 import { benchRestore } from './restore.js';
+import { benchSetting } from './settings.js';
+import { benchSlowTarget } from './slow-target.js';
+import { renderTable } from './table.js';
 
 /**
- * Runs the benchmarks named on the command line (all of them by default), prints a table and
- * writes the figures with the machine they ran on to bench/results/latest.json.
+ * Runs the benchmarks named on the command line (all of them by default), prints each result as
+ * it comes and a table of every figure against its goal at the end, and writes the results with
+ * the machine they ran on to bench/results/latest.json. bench/settings.ts says how to make the
+ * runs shorter for a smoke test.
  */
 
-const benches: Record<string, () => Promise<Record<string, unknown>> | Record<string, unknown>> = {
-  ingest: () => benchIngest(),
-  restore: () => ({ ...benchRestore() }),
-  activity: () => benchActivity(),
+interface Bench {
+  run(): Promise<object>;
+  figures(result: object): Figure[];
+}
+
+function bench<Result extends object>(
+  run: () => Promise<Result> | Result,
+  figures: (result: Result) => Figure[],
+): Bench {
+  return { run: async () => run(), figures: (result) => figures(result as Result) };
+}
+
+const rounds = (): number => benchSetting('BENCH_ROUNDS', 2);
+const seconds = (fallback: number): number => benchSetting('BENCH_SECONDS', fallback);
+
+const benches: Record<string, Bench> = {
+  ingest: bench(() => benchIngest(rounds(), seconds(5)), ingestFigures),
+  fanout: bench(() => benchFanout(rounds(), seconds(5)), fanoutFigures),
+  latency: bench(() => benchLatency(rounds(), seconds(10)), latencyFigures),
+  restore: bench(() => benchRestore(), restoreFigures),
+  memory: bench(() => benchMemory(benchSetting('BENCH_EVENTS', 1_000_000)), memoryFigures),
+  'slow-target': bench(() => benchSlowTarget(rounds(), seconds(5)), slowTargetFigures),
+  activity: bench(() => benchActivity(), activityFigures),
 };
 
 const chosen = process.argv.slice(2).length > 0 ? process.argv.slice(2) : Object.keys(benches);
+for (const name of chosen) {
+  if (benches[name] === undefined) {
+    throw new Error(`no benchmark called ${name} (have: ${Object.keys(benches).join(', ')})`);
+  }
+}
+
 const machine = {
   node: process.version,
   cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
@@ -25,17 +67,23 @@ const machine = {
 const folder = new URL('../../bench/results/', import.meta.url);
 const latest = new URL('latest.json', folder);
 // Results of benchmarks not run this time are kept, each with the machine and date of its run.
-const results = existsSync(latest)
-  ? ((JSON.parse(readFileSync(latest, 'utf8')) as { results?: Record<string, unknown> }).results ?? {})
+const kept = existsSync(latest)
+  ? (JSON.parse(readFileSync(latest, 'utf8')) as { results?: Record<string, unknown> })
   : {};
+const results = kept.results ?? {};
+
+const figures: Figure[] = [];
 for (const name of chosen) {
-  const bench = benches[name];
-  if (bench === undefined) throw new Error(`no benchmark called ${name} (have: ${Object.keys(benches).join(', ')})`);
+  const { run, figures: judge } = benches[name] as Bench;
   process.stderr.write(`running ${name}…\n`);
-  const result = await bench();
-  results[name] = { ...result, machine };
+  const result = await run();
+  const judged = judge(result);
+  figures.push(...judged);
+  results[name] = { ...result, figures: judged, machine };
   process.stdout.write(`${name}: ${JSON.stringify(result)}\n`);
+  // Written after each benchmark, so that a failure later in a long run loses nothing before it.
+  mkdirSync(folder, { recursive: true });
+  writeFileSync(latest, `${JSON.stringify({ results }, null, 2)}\n`);
 }
 
-mkdirSync(folder, { recursive: true });
-writeFileSync(latest, `${JSON.stringify({ results }, null, 2)}\n`);
+process.stdout.write(`\n${renderTable(figures)}\n`);

@@ -1,7 +1,8 @@
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 /**
  * Load from wrk (Debian package `wrk`: apt-get install wrk), so that the load generator runs
@@ -26,9 +27,7 @@ export function requireWrk(): void {
   }
 }
 
-let counter = 0;
-
-export function runWrk(options: {
+export interface WrkOptions {
   url: string;
   path: string;
   body: string;
@@ -36,7 +35,33 @@ export function runWrk(options: {
   connections: number;
   seconds: number;
   threads?: number;
-}): WrkResult {
+}
+
+let counter = 0;
+
+/** Runs wrk to its end, blocking this process: for benchmarks with nothing else to do meanwhile. */
+export function runWrk(options: WrkOptions): WrkResult {
+  const { folder, args } = prepare(options);
+  try {
+    return parseWrk(execFileSync('wrk', args, { encoding: 'utf8' }));
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** Runs wrk while this process goes on, so that it can sample the relay during the load. */
+export async function runWrkInBackground(options: WrkOptions): Promise<WrkResult> {
+  const { folder, args } = prepare(options);
+  try {
+    const { stdout } = await promisify(execFile)('wrk', args, { encoding: 'utf8' });
+    return parseWrk(stdout);
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** Writes the Lua script into a fresh folder and gives wrk's arguments. */
+function prepare(options: WrkOptions): { folder: string; args: string[] } {
   const folder = mkdtempSync(join(tmpdir(), 'hookrelay-wrk-'));
   const script = join(folder, 'post.lua');
   counter += 1;
@@ -62,20 +87,16 @@ ${headerLines}
 end
 `,
   );
-  const output = execFileSync(
-    'wrk',
-    [
-      `-t${options.threads ?? 2}`,
-      `-c${options.connections}`,
-      `-d${options.seconds}s`,
-      '--latency',
-      '-s',
-      script,
-      options.url,
-    ],
-    { encoding: 'utf8' },
-  );
-  return parseWrk(output);
+  const args = [
+    `-t${options.threads ?? 2}`,
+    `-c${options.connections}`,
+    `-d${options.seconds}s`,
+    '--latency',
+    '-s',
+    script,
+    options.url,
+  ];
+  return { folder, args };
 }
 
 export function parseWrk(output: string): WrkResult {
