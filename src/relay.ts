@@ -4,7 +4,7 @@ import { createHandler } from './app.js';
 import { ApiKeys } from './auth.js';
 import { systemClock, type Clock } from './clock.js';
 import { reconcileConfigTargets } from './config-targets.js';
-import type { Config } from './defaults.js';
+import { SHUTDOWN, type Config } from './defaults.js';
 import { DeliveryClient } from './delivery-client.js';
 import { Dispatcher, type Sender } from './dispatcher.js';
 import { FailureLimiter } from './failure-limiter.js';
@@ -29,7 +29,7 @@ export interface RelayOptions {
   random?: () => number;
   /** Called when the data file can no longer be kept consistent; the process should exit. */
   onFatal?: (error: Error) => void;
-  /** How long closing waits for requests and delivery attempts under way (default 2 s). */
+  /** How long closing waits for requests and delivery attempts under way, all together. */
   shutdownGraceMs?: number;
 }
 
@@ -40,11 +40,13 @@ export interface Relay {
   dispatcher: Dispatcher;
   journal: Journal;
   maintenance: Maintenance;
-  /** Stops accepting, lets in-flight work finish (up to a few seconds) and closes the file. */
+  /**
+   * Stops accepting, lets requests and attempts under way finish within one grace period, and
+   * closes the file. A compaction under way is waited for, as the journal cannot abort one: it
+   * takes as long as writing the live state does. The CLI does not wait past SHUTDOWN.limitMs.
+   */
   close(): Promise<void>;
 }
-
-const SHUTDOWN_GRACE_MS = 2_000;
 
 /** The composition root: reads the data file, wires the parts together and starts serving. */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
@@ -99,7 +101,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   });
   const server = createHttpServer(config.listen, handler);
   const url = await listen(server, config.listen.host, config.listen.port);
-  const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+  const graceMs = options.shutdownGraceMs ?? SHUTDOWN.graceMs;
 
   logger.info('hookrelay listening', {
     url,
@@ -112,10 +114,16 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   let closing: Promise<void> | null = null;
   const close = (): Promise<void> => {
     closing ??= (async () => {
-      await stopServer(server, graceMs);
-      await maintenance.stop();
-      await dispatcher.stop(graceMs);
+      // One deadline for the requests and the attempts together, so a slow client and a hung
+      // receiver do not each get a grace period of their own.
+      const deadline = Date.now() + graceMs;
+      const left = (): number => Math.max(0, deadline - Date.now());
+      const maintenanceStopped = maintenance.stop();
+      await stopServer(server, left());
+      await dispatcher.stop(left());
       client?.close();
+      // The journal has no way to abort a compaction midway; its close waits for it too.
+      await maintenanceStopped;
       await journal.close();
       logger.info('hookrelay stopped', { pending: state.pending().length });
     })();

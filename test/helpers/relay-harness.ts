@@ -46,6 +46,8 @@ export interface HarnessOptions {
   /** Replaces the HTTP client, for tests that must not dial anything. */
   sender?: Sender;
   onFatal?: (error: Error) => void;
+  /** How long closing waits for requests under way (default 50 ms). */
+  shutdownGraceMs?: number;
 }
 
 export function signature(secret: string, body: string | Buffer): string {
@@ -90,7 +92,7 @@ export async function startTestRelay(t: TestContext, options: HarnessOptions = {
     clock,
     logger,
     random: options.random ?? (() => 0),
-    shutdownGraceMs: 50,
+    shutdownGraceMs: options.shutdownGraceMs ?? 50,
     resolve: options.resolve ?? (async () => ['93.184.216.34']),
     ...(options.files ? { files: options.files } : {}),
     ...(options.sender ? { sender: options.sender } : {}),
