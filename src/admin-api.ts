@@ -75,15 +75,16 @@ export const adminRoutes: Route[] = [
   },
 ];
 
-/** Requires a key with `scope`; a client that keeps failing is answered 429 for a while. */
+/**
+ * Requires a key with `scope`. The key is checked first: a right one always passes, and only a
+ * client whose wrong keys have spent its budget is answered 429 instead of 401.
+ */
 export function authorize(context: AdminContext, request: IncomingMessage, url: URL, scope: Scope): void {
-  const client = request.socket.remoteAddress ?? 'unknown';
-  context.authFailures.check(client);
   try {
     context.keys.require(request, url, scope);
   } catch (error) {
-    context.authFailures.fail(client);
-    throw error;
+    if (!(error instanceof HttpError)) throw error;
+    throw context.authFailures.refuse(request.socket.remoteAddress ?? 'unknown', error);
   }
 }
 

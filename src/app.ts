@@ -42,15 +42,14 @@ const ingestRoute: Route<AppContext> = {
   method: 'POST',
   pattern: /^\/ingest$/,
   async handle(app, request, response) {
-    const client = request.socket.remoteAddress ?? 'unknown';
-    app.signatureFailures.check(client);
     const body = await readBody(request, app.maxBodyBytes);
     let event;
     try {
       event = checkIngest(request, body, app.ingestKey);
     } catch (error) {
-      if (error instanceof HttpError && error.code === 'invalid_signature') app.signatureFailures.fail(client);
-      throw error;
+      // Only a request that fails its signature is limited: a signed one is always taken in.
+      if (!(error instanceof HttpError) || error.code !== 'invalid_signature') throw error;
+      throw app.signatureFailures.refuse(request.socket.remoteAddress ?? 'unknown', error);
     }
 
     let accepted;

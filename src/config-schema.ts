@@ -9,18 +9,39 @@ export interface Problem {
   key: string;
   value: unknown;
   expected: string;
+  /** Set for a key the schema does not know: its value may be anything, a secret included. */
+  unknown?: true;
 }
 
-/** Keys whose values are secrets: a problem names the key but never shows the value. */
-const SECRET_KEYS = /(^|\.)(key|secret)$|^secretKeys\[\d+\]$/;
+/**
+ * Where the config holds secrets: API keys, secret keys, the ingest secret and target secrets.
+ * Letter case is ignored, so a misspelled `Secret` is hidden as well as `secret`.
+ */
+const SECRET_PLACES = /^(apiKeys|secretKeys|ingest\.secret|targets\[\d+\]\.secret)([.[]|$)/i;
 
+/**
+ * Sections and lists that hold a secret somewhere inside. A problem with one of them as a whole
+ * (a list written as a string, say) may be about the secret itself.
+ */
+const SECRET_CONTAINERS = /^(|ingest|targets|targets\[\d+\])$/i;
+
+/** A problem names the key and what is expected, and shows the value only when it is safe to. */
 export function describeProblem(problem: Problem): string {
-  let found = problem.value === undefined ? 'it is missing' : `got ${quote(problem.value)}`;
-  if (problem.value !== undefined && SECRET_KEYS.test(problem.key)) {
-    const length = typeof problem.value === 'string' ? `${problem.value.length} characters` : typeof problem.value;
-    found = `got a value that is not shown (${length})`;
-  }
+  const found = problem.value === undefined ? 'it is missing' : `got ${shownValue(problem)}`;
   return `${problem.key}: expected ${problem.expected}, ${found}`;
+}
+
+function shownValue(problem: Problem): string {
+  const { key, value } = problem;
+  const hidden = problem.unknown === true || SECRET_PLACES.test(key) || SECRET_CONTAINERS.test(key);
+  return hidden ? `a value that is not shown (${shape(value)})` : quote(value);
+}
+
+/** What a hidden value is, without any of its content. */
+function shape(value: unknown): string {
+  if (typeof value === 'string') return `${value.length} characters`;
+  if (Array.isArray(value)) return `a list of ${value.length} item${value.length === 1 ? '' : 's'}`;
+  return value === null ? 'null' : typeof value;
 }
 
 export interface Context {
@@ -113,7 +134,9 @@ export function section<T extends object>(fields: Fields<T>, defaults: Partial<T
     for (const name of Object.keys(raw)) {
       if (!Object.hasOwn(fields, name)) {
         const known = Object.keys(fields).join(', ');
-        fail(context, `${prefix}${name}`, raw[name], `no such key (known keys here: ${known})`);
+        const expected = `no such key (known keys here: ${known})`;
+        const problem: Problem = { key: `${prefix}${name}`, value: raw[name], expected };
+        context.problems.push({ ...problem, unknown: true });
       }
     }
 

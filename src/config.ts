@@ -178,7 +178,8 @@ export function parseConfig(text: string, file: string, environment: NodeJS.Proc
   try {
     raw = JSON.parse(text);
   } catch (error) {
-    throw new ConfigError(file, [{ key: '(file)', value: (error as Error).message, expected: 'valid JSON' }]);
+    const problem = { key: '(file)', value: syntaxError(error as Error), expected: 'valid JSON' };
+    throw new ConfigError(file, [problem]);
   }
 
   const context: Context = { problems: [], substituted: new Set() };
@@ -196,6 +197,15 @@ export function parseConfig(text: string, file: string, environment: NodeJS.Proc
     if (target.events?.length === 0) target.events = null;
   }
   return config;
+}
+
+/**
+ * JSON.parse's message, less the excerpt of the text that V8 quotes in some of them: it may be a
+ * secret written without quotes. The other messages give a position and no text.
+ */
+function syntaxError(error: Error): string {
+  if (!error.message.endsWith(' is not valid JSON')) return error.message;
+  return 'an unexpected token (the text around it is not shown, as it may hold a secret)';
 }
 
 /** Replaces every "${NAME}" inside a string with the environment variable NAME. */

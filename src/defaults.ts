@@ -111,6 +111,14 @@ export const TARGET_DEFAULTS: Omit<TargetConfig, 'name' | 'url'> = {
   ordered: false,
 };
 
+/**
+ * Stopping on SIGTERM or SIGINT. Requests and delivery attempts under way share `graceMs`,
+ * counted once from the signal; then the data file takes its last writes. The process exits at
+ * `limitMs` after the signal whatever is still under way (a compaction, a stalled disk): that is
+ * as safe as a crash, which the data file survives at every step.
+ */
+export const SHUTDOWN = { graceMs: 2_000, limitMs: 3_000 } as const;
+
 /** Request body limit for the admin API; events go through `ingest.maxBodyBytes` instead. */
 export const ADMIN_MAX_BODY_BYTES = 65_536;
 

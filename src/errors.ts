@@ -49,8 +49,22 @@ export class HttpError extends Error {
   }
 }
 
-/** Quotes a value for an error message, short enough that a hostile input cannot flood it. */
+/**
+ * Quotes a value for an error message, short enough that a hostile input cannot flood it, and
+ * without the credentials of a URL in it.
+ */
 export function quote(value: unknown, limit = 80): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : String(value);
+  const text = withoutUserinfo(typeof value === 'string' ? JSON.stringify(value) : String(value));
   return text.length > limit ? `${text.slice(0, limit)}…` : text;
+}
+
+/**
+ * The `user:password@` part of a URL (RFC 3986 section 3.2.1) in `text`, replaced by `…@`. It
+ * reaches to the last "@" before a space or a quote, so a password that holds "@" or "/" (the
+ * URL is then invalid, and quoted for that) is hidden whole.
+ */
+const USERINFO = /\b([a-z][a-z0-9+.-]*:\/\/)[^\s"'<>]*@/gi;
+
+export function withoutUserinfo(text: string): string {
+  return text.includes('@') ? text.replace(USERINFO, '$1…@') : text;
 }

@@ -1,4 +1,5 @@
 import type { Clock } from './clock.js';
+import { withoutUserinfo } from './errors.js';
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 export type LogFields = Record<string, unknown>;
@@ -23,7 +24,8 @@ const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 4
 
 /**
  * One JSON object a line: `time`, `level`, `msg`, then the fields. Callers never pass secrets,
- * signatures or API keys in fields; errors are reduced to their type, code and message.
+ * signatures or API keys in fields; errors are reduced to their type, code and message. The
+ * credentials of a URL are cut out of every line, whatever field or message brought them.
  */
 export function createLogger(options: LoggerOptions): Logger {
   const sink = options.sink ?? ((line: string) => process.stderr.write(line));
@@ -37,7 +39,8 @@ export function createLogger(options: LoggerOptions): Logger {
     for (const [key, value] of Object.entries(fields)) {
       entry[key] = value instanceof Error ? describeError(value) : value;
     }
-    sink(options.pretty === true ? prettyLine(entry) : `${JSON.stringify(entry)}\n`);
+    const line = options.pretty === true ? prettyLine(entry) : `${JSON.stringify(entry)}\n`;
+    sink(withoutUserinfo(line));
   };
 
   return {

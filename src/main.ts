@@ -3,11 +3,12 @@ import { parseArgs } from 'node:util';
 import { systemClock } from './clock.js';
 import { describeProblem } from './config-schema.js';
 import { ConfigError, loadConfig } from './config.js';
-import type { Config } from './defaults.js';
+import { SHUTDOWN, type Config } from './defaults.js';
 import { JournalDamage } from './journal-reader.js';
 import { createLogger, type Logger } from './log.js';
 import { startRelay, type Relay } from './relay.js';
 import { describeRepair, repairJournal } from './repair.js';
+import { closeWithin } from './shutdown.js';
 import { VERSION } from './version.js';
 
 const USAGE = `hookrelay ${VERSION}: a durable, signed webhook relay for the Tiled data catalog
@@ -163,7 +164,7 @@ async function serve(file: string, repairFirst: boolean): Promise<number> {
 
   logger.info('stopping', { signal: await signalled });
   try {
-    await relay.close();
+    await closeWithin(() => relay.close(), SHUTDOWN.limitMs, { clock: systemClock, logger });
     return 0;
   } catch (error) {
     logger.error('could not stop cleanly', { err: error });

@@ -5,7 +5,7 @@ import { ApiKeys } from './auth.js';
 import { systemClock, type Clock } from './clock.js';
 import { reconcileConfigTargets } from './config-targets.js';
 import { openAccessWarnings } from './config.js';
-import type { Config } from './defaults.js';
+import { SHUTDOWN, type Config } from './defaults.js';
 import { DeliveryClient } from './delivery-client.js';
 import { Dispatcher, type Sender } from './dispatcher.js';
 import { FailureLimiter } from './failure-limiter.js';
@@ -31,7 +31,7 @@ export interface RelayOptions {
   random?: () => number;
   /** Called when the data file can no longer be kept consistent; the process should exit. */
   onFatal?: (error: Error) => void;
-  /** How long closing waits for requests and delivery attempts under way (default 2 s). */
+  /** How long closing waits for requests and delivery attempts under way, all together. */
   shutdownGraceMs?: number;
 }
 
@@ -51,11 +51,13 @@ export interface Relay {
    * nothing. Reloads run one at a time; calls made during one share the next.
    */
   reload(load: () => Config): Promise<ReloadReport>;
-  /** Stops accepting, lets in-flight work finish (up to a few seconds) and closes the file. */
+  /**
+   * Stops accepting, lets requests and attempts under way finish within one grace period, and
+   * closes the file. A compaction under way is waited for, as the journal cannot abort one: it
+   * takes as long as writing the live state does. The CLI does not wait past SHUTDOWN.limitMs.
+   */
   close(): Promise<void>;
 }
-
-const SHUTDOWN_GRACE_MS = 2_000;
 
 /** The composition root: reads the data file, wires the parts together and starts serving. */
 export async function startRelay(options: RelayOptions): Promise<Relay> {
@@ -119,7 +121,7 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   };
   const server = createHttpServer(config.listen, createHandler(context));
   const url = await listen(server, config.listen.host, config.listen.port);
-  const graceMs = options.shutdownGraceMs ?? SHUTDOWN_GRACE_MS;
+  const graceMs = options.shutdownGraceMs ?? SHUTDOWN.graceMs;
 
   logger.info('hookrelay listening', {
     url,
@@ -144,11 +146,17 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   const close = (): Promise<void> => {
     closing ??= (async () => {
       context.serving = false;
-      await stopServer(server, graceMs);
+      // One deadline for the requests and the attempts together, so a slow client and a hung
+      // receiver do not each get a grace period of their own.
+      const deadline = Date.now() + graceMs;
+      const left = (): number => Math.max(0, deadline - Date.now());
+      const maintenanceStopped = maintenance.stop();
+      await stopServer(server, left());
       await reloader.idle();
-      await maintenance.stop();
-      await dispatcher.stop(graceMs);
+      await dispatcher.stop(left());
       client?.close();
+      // The journal has no way to abort a compaction midway; its close waits for it too.
+      await maintenanceStopped;
       await journal.close();
       logger.info('hookrelay stopped', { pending: state.pending().length });
     })();

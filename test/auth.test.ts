@@ -2,7 +2,17 @@ import assert from 'node:assert/strict';
 import { statSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { ADMIN_KEY, INGEST_SECRET, recordingSender, signature, startTestRelay, tiledEvent, tiledJson, type TestRelay } from './helpers/relay-harness.js';
+import {
+  ADMIN_KEY,
+  eventId,
+  READ_KEY,
+  recordingSender,
+  signature,
+  startTestRelay,
+  tiledEvent,
+  tiledJson,
+  type TestRelay,
+} from './helpers/relay-harness.js';
 
 /** Sends a raw GET with the given header lines; answers status and body. */
 function rawGet(relay: TestRelay, headerLines: string[]): Promise<{ status: number; body: string }> {
@@ -49,34 +59,75 @@ test('every malformed or wrong Authorization gets the same 401', async (t) => {
   assert.equal((await rawGet(relay, [`authorization: APIKEY ${ADMIN_KEY}`])).status, 200);
 });
 
-test('repeated failed authentication from one address is answered 429 until its budget refills', async (t) => {
-  const relay = await startTestRelay(t, { sender: recordingSender(), config: { security: { maxAuthFailuresPerMinute: 5 } } });
+/** Status, Retry-After and body of an answer, to compare as one object. */
+async function outcome(response: Response): Promise<Record<string, unknown>> {
+  const retryAfter = response.headers.get('retry-after');
+  return { status: response.status, retryAfter, body: await response.json() };
+}
+
+function tooMany(seconds: number): Record<string, unknown> {
+  const detail = `too many failed attempts from this address; try again in ${seconds} s`;
+  return { status: 429, retryAfter: String(seconds), body: { detail, code: 'too_many_requests' } };
+}
+
+const DENIED = {
+  detail:
+    "Not enough permissions. Requires scopes ['read:webhooks']: " +
+    'send "Authorization: Apikey <key>" with a key that has this scope.',
+  code: 'unauthorized',
+};
+
+test('once the API budget is spent a wrong key gets 429 and a right key 200', async (t) => {
+  const config = { security: { maxAuthFailuresPerMinute: 5 } };
+  const relay = await startTestRelay(t, { sender: recordingSender(), config });
   const wrong = { Authorization: 'Apikey wrong-key-000000000000' };
-  for (let n = 0; n < 5; n += 1) assert.equal((await relay.api('GET', '/api/v1/webhooks/target/', undefined, wrong)).status, 401);
+  const readOnly = { Authorization: `Apikey ${READ_KEY}` };
+  const list = (headers?: Record<string, string>) =>
+    relay.api('GET', '/api/v1/webhooks/target/', undefined, headers);
+  const register = (headers: Record<string, string>) =>
+    relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a' }, headers);
+  const refused = { status: 401, retryAfter: null, body: DENIED };
+  for (let n = 0; n < 5; n += 1) assert.deepEqual(await outcome(await list(wrong)), refused);
 
-  const limited = await relay.api('GET', '/api/v1/webhooks/target/', undefined, wrong);
-  assert.equal(limited.status, 429);
-  assert.equal(limited.headers.get('retry-after'), '12');
-  assert.equal(((await limited.json()) as { code: string }).code, 'too_many_requests');
-  assert.equal((await relay.api('GET', '/api/v1/webhooks/target/')).status, 429, 'even the right key waits');
-
-  const ingest = await relay.ingest(tiledEvent('stream-closed', ['x']));
-  assert.equal(ingest.status, 202, 'ingest has a budget of its own');
+  assert.deepEqual(await outcome(await list(wrong)), tooMany(12));
+  assert.deepEqual(await outcome(await list()), { status: 200, retryAfter: null, body: [] });
+  assert.deepEqual(await outcome(await register(readOnly)), tooMany(12), 'a key lacking the scope');
+  assert.equal((await list(readOnly)).status, 200);
+  const body = tiledJson(tiledEvent('stream-closed', ['x']));
+  const forged = await relay.ingest(body, { 'X-Tiled-Signature': signature('wrong', body) });
+  assert.equal(forged.status, 401, 'ingest has a budget of its own');
 
   relay.clock.advance(12_000);
-  assert.equal((await relay.api('GET', '/api/v1/webhooks/target/')).status, 200);
-  assert.equal((await relay.api('GET', '/api/v1/webhooks/target/', undefined, wrong)).status, 401);
-  assert.equal((await relay.api('GET', '/api/v1/webhooks/target/', undefined, wrong)).status, 429);
+  assert.equal((await list(wrong)).status, 401);
+  assert.deepEqual(await outcome(await list(wrong)), tooMany(12));
 });
 
-test('wrong ingest signatures spend the ingest budget, not the API one', async (t) => {
-  const relay = await startTestRelay(t, { sender: recordingSender(), config: { security: { maxAuthFailuresPerMinute: 3 } } });
+test('with the ingest budget spent a bad signature gets 429 and a signed event 202', async (t) => {
+  const config = { security: { maxAuthFailuresPerMinute: 3 } };
+  const relay = await startTestRelay(t, { sender: recordingSender(), config });
   const body = tiledJson(tiledEvent('stream-closed', ['x']));
-  for (let n = 0; n < 3; n += 1) assert.equal((await relay.ingest(body, { 'X-Tiled-Signature': signature('wrong', body) })).status, 401);
-  assert.equal((await relay.ingest(body)).status, 429);
-  assert.equal((await relay.api('GET', '/api/v1/webhooks/target/')).status, 200);
+  const forged = { 'X-Tiled-Signature': signature('wrong', body) };
+  const detail = 'X-Tiled-Signature does not match the body for the ingest secret';
+  const refused = { status: 401, retryAfter: null, body: { detail, code: 'invalid_signature' } };
+  for (let n = 0; n < 3; n += 1) {
+    assert.deepEqual(await outcome(await relay.ingest(body, forged)), refused);
+  }
+
+  assert.deepEqual(await outcome(await relay.ingest(body, forged)), tooMany(20));
+  const unsigned = await relay.ingest(body, { 'X-Tiled-Signature': null });
+  assert.deepEqual(await outcome(unsigned), tooMany(20));
+  const signed = await relay.ingest(body, { 'X-Tiled-Event-ID': eventId(1) });
+  assert.deepEqual(await outcome(signed), {
+    status: 202,
+    retryAfter: null,
+    body: { event_id: eventId(1), duplicate: false, deliveries: 0 },
+  });
+  const listed = await relay.api('GET', '/api/v1/webhooks/target/');
+  assert.equal(listed.status, 200, 'the API has a budget of its own');
+
   relay.clock.advance(20_000);
-  assert.equal((await relay.ingest(body, { 'X-Tiled-Signature': signature(INGEST_SECRET, body) })).status, 202);
+  assert.equal((await relay.ingest(body, forged)).status, 401);
+  assert.deepEqual(await outcome(await relay.ingest(body, forged)), tooMany(20));
 });
 
 test('without secretKeys the relay warns, stores secrets as they are, and keeps the file private', async (t) => {

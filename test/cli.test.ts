@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { runCli, spawnRelay } from './helpers/child-relay.js';
 import { encodeRecord } from '../src/records.js';
+import { startReceiver } from './helpers/receiver.js';
 import { ADMIN_KEY, signature, tiledEvent, tiledJson } from './helpers/relay-harness.js';
+import { stalledClient } from './helpers/stalled-client.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -50,14 +52,15 @@ test('check accepts a valid config and lists every problem of a broken one with 
   assert.equal(result.status, 1);
   assert.deepEqual(result.stderr.trim().split('\n').slice(1), [
     '  - ingest.secret: expected the environment variable NO_SUCH_VAR_X to be set, got a value that is not shown (16 characters)',
-    '  - colour: expected no such key (known keys here: listen, dataFile, apiKeys, secretKeys, ingest, delivery, security, history, compaction, targets), got "blue"',
+    '  - colour: expected no such key (known keys here: listen, dataFile, apiKeys, secretKeys, ingest, delivery, security, history, compaction, targets), got a value that is not shown (4 characters)',
     '  - listen.port: expected an integer from 0 to 65535, got -1',
     '  - delivery.jitterMs: expected an integer from 0 to 86400000, got "lots"',
   ]);
 });
 
 test('the relay serves, logs one startup line, and stops with exit 0 on SIGTERM', async (t) => {
-  const { file, folder } = tempConfig(t, serving);
+  const security = { allowHttp: true, allowHosts: ['127.0.0.1'] };
+  const { file, folder } = tempConfig(t, { ...serving, security });
   const relay = spawnRelay(t, ['--config', file]);
   const started = await relay.logLine((entry) => entry.msg === 'hookrelay listening', 'the startup line');
   const dataFile = join(folder, 'state', 'nested', 'relay.jsonl');
@@ -66,6 +69,13 @@ test('the relay serves, logs one startup line, and stops with exit 0 on SIGTERM'
   assert.equal(started.dataFile, dataFile);
   assert.equal(existsSync(dataFile), true, 'the data folder is created');
 
+  const receiver = await startReceiver(t, () => {});
+  const registered = await fetch(`${String(started.url)}/api/v1/webhooks/target/`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Authorization: `Apikey ${ADMIN_KEY}` },
+    body: JSON.stringify({ url: receiver.url }),
+  });
+  assert.equal(registered.status, 200);
   const body = tiledJson(tiledEvent('stream-closed', ['x']));
   const response = await fetch(`${String(started.url)}/ingest`, {
     method: 'POST',
@@ -73,10 +83,17 @@ test('the relay serves, logs one startup line, and stops with exit 0 on SIGTERM'
     body,
   });
   assert.equal(response.status, 202);
+  // A delivery hangs at its receiver and a client never sends its body: the stop cuts both off.
+  await receiver.request(1);
+  await stalledClient(t, String(started.url));
 
+  const signalled = performance.now();
   relay.child.kill('SIGTERM');
   assert.equal(await relay.exited, 0);
-  assert.ok(relay.logs.some((entry) => entry.msg === 'hookrelay stopped'));
+  const tookMs = performance.now() - signalled;
+  assert.ok(tookMs < 5_000, `the relay took ${Math.round(tookMs)} ms to stop`);
+  const stopped = relay.logs.find((entry) => entry.msg === 'hookrelay stopped');
+  assert.equal(stopped?.pending, 1, 'the delivery cut off stays pending for the next start');
 });
 
 test('SIGINT stops the relay gracefully too', async (t) => {

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { ConfigError, loadConfig, parseConfig } from '../src/config.js';
 import { DEFAULTS } from '../src/defaults.js';
+import { runCli, spawnRelay } from './helpers/child-relay.js';
 
 const minimal = { apiKeys: [{ key: 'k'.repeat(20), scopes: ['read:webhooks'] }] };
 
@@ -89,13 +90,53 @@ test('every problem is listed at once, each with the key, the value and what is 
       'relay.json has 6 problems:',
       '  - listen.port: expected an integer from 0 to 65535, got 70000',
       '  - apiKeys[0].key: expected a key of at least 16 characters, got a value that is not shown (5 characters)',
-      '  - apiKeys[0].scopes[0]: expected one of "read:webhooks", "write:webhooks", got "admin"',
+      '  - apiKeys[0].scopes[0]: expected one of "read:webhooks", "write:webhooks", ' +
+        'got a value that is not shown (5 characters)',
       '  - delivery.timeoutMs: expected an integer from 1 to 600000, got -5',
       '  - delivery.retryDelaysMs[1]: expected an integer from 0 to 2592000000, got "soon"',
       '  - history.retentionDays: expected a number above 0 and at most 36500, got 0',
     ]);
   }
 });
+
+/** Secrets written where the config loader finds fault: in the wrong place, case or type. */
+const MISPLACED = {
+  apiKeyTypo: 'my-super-secret-api-key-123456',
+  secretKeysCase: 'lowercase-secret-key-0001',
+  ingestCase: 'hunter2-ingest',
+  secretKeysString: 'my-only-secret-key-as-a-string',
+  urlPassword: 'p4ssw0rd',
+  targetCase: 'target-secret-in-capitals',
+  ingestString: 'ingest-section-as-a-string',
+  apiKeysString: 'api-keys-list-as-a-string',
+  badUrlPassword: 'pass/word-of-a-bad-url',
+  targetString: 'a-target-written-as-a-string',
+  unquoted: 'unquoted-secret-value',
+};
+
+const misplacedConfigs = [
+  {
+    apiKeys: [
+      { key: 'an-api-key-long-enough', scopes: ['read:webhooks'] },
+      { kye: MISPLACED.apiKeyTypo, scopes: ['read:webhooks'] },
+    ],
+    secretkeys: [MISPLACED.secretKeysCase],
+    secretKeys: MISPLACED.secretKeysString,
+    ingest: { Secret: MISPLACED.ingestCase },
+    targets: [
+      { name: 'lab', url: `https://u:${MISPLACED.urlPassword}@example.org/` },
+      { name: 'typo', url: 'https://example.org/', SECRET: MISPLACED.targetCase },
+    ],
+  },
+  {
+    ingest: MISPLACED.ingestString,
+    apiKeys: MISPLACED.apiKeysString,
+    targets: [
+      { name: 'bad', url: `https://u:${MISPLACED.badUrlPassword}@example.org/` },
+      MISPLACED.targetString,
+    ],
+  },
+];
 
 test('secrets in a config problem are never shown', () => {
   const config = {
@@ -114,6 +155,79 @@ test('secrets in a config problem are never shown', () => {
     assert.equal(error.problems.length, 3);
     for (const secret of ['an-api-key-long-enough', 'tooshort', '42']) assert.ok(!error.message.includes(secret), secret);
   }
+});
+
+test('a secret under a misspelled key, in the wrong type or in a URL is not shown either', () => {
+  const messages = misplacedConfigs.map((config) => {
+    try {
+      parseConfig(JSON.stringify(config), 'relay.json', {});
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.message.split('\n');
+    }
+    return assert.fail('expected a ConfigError');
+  });
+  const known =
+    'listen, dataFile, apiKeys, secretKeys, ingest, delivery, security, history, compaction, targets';
+  assert.deepEqual(messages, [
+    [
+      'relay.json has 7 problems:',
+      `  - secretkeys: expected no such key (known keys here: ${known}), got a value that is not shown (a list of 1 item)`,
+      '  - apiKeys[1].kye: expected no such key (known keys here: key, scopes), got a value that is not shown (30 characters)',
+      '  - apiKeys[1].key: expected a value (this key is required), it is missing',
+      '  - secretKeys: expected a list of at most 100 items, got a value that is not shown (30 characters)',
+      '  - ingest.Secret: expected no such key (known keys here: secret, maxBodyBytes), got a value that is not shown (14 characters)',
+      '  - targets[0].url: expected Webhook URL must not carry credentials (user:password@), got "https://…@example.org/"',
+      '  - targets[1].SECRET: expected no such key (known keys here: name, path, url, secret, events, ordered), ' +
+        'got a value that is not shown (25 characters)',
+    ],
+    [
+      'relay.json has 4 problems:',
+      '  - apiKeys: expected a list of at most 1000 items, got a value that is not shown (25 characters)',
+      '  - ingest: expected an object, got a value that is not shown (26 characters)',
+      '  - targets[0].url: expected url "https://…@example.org/" is not a valid absolute URL, got "https://…@example.org/"',
+      '  - targets[1]: expected an object, got a value that is not shown (28 characters)',
+    ],
+  ]);
+});
+
+test('check and a refused start show none of those secrets', async (t) => {
+  const folder = mkdtempSync(join(tmpdir(), 'hookrelay-config-'));
+  t.after(() => rmSync(folder, { recursive: true, force: true }));
+  const unquoted = `{"ingest": {"secret": ${MISPLACED.unquoted}}}`;
+  const texts = [...misplacedConfigs.map((config) => JSON.stringify(config)), unquoted];
+  const secrets = Object.values(MISPLACED);
+
+  for (const [index, text] of texts.entries()) {
+    const file = join(folder, `relay-${index}.json`);
+    writeFileSync(file, text);
+    const checked = runCli(['check', '--config', file]);
+    assert.equal(checked.status, 1);
+    assert.match(checked.stderr, /has \d+ problems?:/);
+    const shown = secrets.filter((secret) => checked.stderr.includes(secret));
+    assert.deepEqual(shown, [], `check of config ${index}`);
+
+    const served = spawnRelay(t, ['--config', file]);
+    assert.equal(await served.exited, 1);
+    const problems = served.logs.filter((entry) => entry.msg === 'config problem');
+    assert.equal(problems.length, checked.stderr.trim().split('\n').length - 1);
+    const logged = JSON.stringify(served.logs);
+    const leaked = secrets.filter((secret) => logged.includes(secret));
+    assert.deepEqual(leaked, [], `serve log of config ${index}`);
+  }
+});
+
+test('a config that is not JSON does not quote the text around the mistake', () => {
+  const text = `{"ingest": {"secret": ${MISPLACED.unquoted}}}`;
+  assert.throws(() => parseConfig(text, 'relay.json', {}), (error) => {
+    assert.ok(error instanceof ConfigError);
+    assert.equal(
+      error.message,
+      'relay.json has 1 problem:\n  - (file): expected valid JSON, got "an unexpected token ' +
+        '(the text around it is not shown, as it may hold a secret)"',
+    );
+    return true;
+  });
 });
 
 test('a config that is not JSON says so', () => {

@@ -3,27 +3,43 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { eventually } from './helpers/eventually.js';
-import { startReceiver } from './helpers/receiver.js';
+import { startReceiver, type Receiver } from './helpers/receiver.js';
 import { startTestRelay, tiledEvent, type TestRelay } from './helpers/relay-harness.js';
 
+interface Canary {
+  port: number;
+  /** Connections the canary got; any at all is a failure. */
+  connections: () => number;
+}
+
 /** A listener that must never be reached: it counts the connections it gets. */
-async function startCanary(t: TestContext, host: string, port: number): Promise<{ connections: () => number }> {
+async function startCanary(t: TestContext, host: string): Promise<Canary> {
   let connections = 0;
   const server: Server = createServer((_request, response) => response.end());
   server.on('connection', () => (connections += 1));
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, resolve);
-  });
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
   t.after(() => new Promise<void>((resolve) => server.close(() => resolve())));
-  return { connections: () => connections };
+  return { port: (server.address() as AddressInfo).port, connections: () => connections };
 }
 
-/** A receiver on 127.0.0.2 (allowed) and a canary on 127.0.0.3 (not allowed), on one port. */
+/**
+ * A canary on 127.0.0.3 (not allowed) and a receiver on 127.0.0.2 (allowed), on one port. The
+ * canary takes a free port first; should something hold that port on 127.0.0.2, both move on.
+ */
+async function canaryAndReceiver(t: TestContext): Promise<{ canary: Canary; receiver: Receiver }> {
+  for (let tries = 1; ; tries += 1) {
+    const canary = await startCanary(t, '127.0.0.3');
+    try {
+      return { canary, receiver: await startReceiver(t, undefined, '127.0.0.2', canary.port) };
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE' || tries === 5) throw error;
+    }
+  }
+}
+
 async function setup(t: TestContext) {
-  const receiver = await startReceiver(t, undefined, '127.0.0.2');
+  const { canary, receiver } = await canaryAndReceiver(t);
   const port = Number(new URL(receiver.url).port);
-  const canary = await startCanary(t, '127.0.0.3', port);
   const answers = new Map<string, string[]>([['rebind.test', ['127.0.0.2']]]);
   const resolve = async (host: string): Promise<string[]> => answers.get(host) ?? [];
   const relay = await startTestRelay(t, { resolve, config: { security: { allowHosts: ['127.0.0.2'] } } });

@@ -1,8 +1,16 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { connect } from 'node:net';
+import { connect, type Socket } from 'node:net';
 import { test } from 'node:test';
-import { startTestRelay, tiledEvent, type TestRelay } from './helpers/relay-harness.js';
+import { ADMIN_MAX_BODY_BYTES } from '../src/defaults.js';
+import { eventually } from './helpers/eventually.js';
+import {
+  ADMIN_KEY,
+  eventId,
+  startTestRelay,
+  tiledEvent,
+  type TestRelay,
+} from './helpers/relay-harness.js';
 
 const limits = { listen: { headersTimeoutMs: 500, requestTimeoutMs: 1_000 }, ingest: { secret: null, maxBodyBytes: 4096 } };
 
@@ -60,6 +68,46 @@ test('a chunked body that grows past the limit is refused with 413', async (t) =
   assert.equal(eventsIn(relay), 0);
 });
 
+const adminHead = (extra: string) =>
+  'POST /api/v1/webhooks/target/ HTTP/1.1\r\nHost: relay\r\nContent-Type: application/json\r\n' +
+  `Authorization: Apikey ${ADMIN_KEY}\r\n${extra}\r\n`;
+
+/** The JSON body of the one answer in `text`. */
+function answerBody(text: string): unknown {
+  return JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4));
+}
+
+const ADMIN_TOO_LARGE = {
+  detail: 'request body is larger than the limit of 65536 bytes',
+  code: 'payload_too_large',
+};
+
+test('an admin body declared over 64 KiB is refused with 413 before any is sent', async (t) => {
+  const relay = await startTestRelay(t, { config: limits });
+  // Were the body awaited, the request would end in 408 after listen.requestTimeoutMs instead.
+  const declared = adminHead(`Content-Length: ${ADMIN_MAX_BODY_BYTES + 1}\r\n`);
+  const answer = await exchange(relay, [declared]);
+  assert.deepEqual(statuses(answer), [413]);
+  assert.match(answer, /Connection: close/i);
+  assert.deepEqual(answerBody(answer), ADMIN_TOO_LARGE);
+  assert.equal(relay.relay.store.state.targets.size, 0);
+
+  const registration = JSON.stringify({ url: 'https://example.org/a' });
+  const atTheLimit = registration.padEnd(ADMIN_MAX_BODY_BYTES, ' ');
+  assert.equal((await relay.api('POST', '/api/v1/webhooks/target/', atTheLimit)).status, 200);
+});
+
+test('a streamed admin body is refused with 413 as soon as it passes 64 KiB', async (t) => {
+  const relay = await startTestRelay(t, { config: limits });
+  const chunk = `4000\r\n${' '.repeat(16_384)}\r\n`;
+  // Exactly the limit, then one byte more, and the body never ends.
+  const head = adminHead('Transfer-Encoding: chunked\r\n');
+  const answer = await exchange(relay, [head, chunk, chunk, chunk, chunk, '1\r\n \r\n']);
+  assert.deepEqual(statuses(answer), [413]);
+  assert.deepEqual(answerBody(answer), ADMIN_TOO_LARGE);
+  assert.equal(relay.relay.store.state.targets.size, 0);
+});
+
 test('a Content-Length shorter than the body cuts it there; the rest is refused as a bad request', async (t) => {
   const relay = await startTestRelay(t, { config: limits });
   const body = '{"type": "stream-closed", "path": ["x"]}';
@@ -101,22 +149,37 @@ test('too many headers are refused with 431, not silently dropped', async (t) =>
   assert.deepEqual(statuses(huge), [431]);
 });
 
+/**
+ * Opens a connection and makes one keep-alive request on it: once the answer is back, the relay
+ * has accepted the connection and counts it, and it stays open.
+ */
+function servedConnection(relay: TestRelay): Promise<Socket> {
+  const { port } = new URL(relay.url);
+  return new Promise((resolve, reject) => {
+    const socket = connect(Number(port), '127.0.0.1', () => {
+      socket.write('GET /nothing-here HTTP/1.1\r\nHost: relay\r\n\r\n');
+    });
+    socket.once('data', () => resolve(socket));
+    socket.once('error', reject);
+  });
+}
+
 test('connections over listen.maxConnections are dropped at once', async (t) => {
   const relay = await startTestRelay(t, { config: { ...limits, listen: { ...limits.listen, maxConnections: 2 } } });
-  const { port } = new URL(relay.url);
-  const open = await Promise.all(
-    [1, 2].map(
-      () =>
-        new Promise<ReturnType<typeof connect>>((resolve) => {
-          const socket = connect(Number(port), '127.0.0.1', () => resolve(socket));
-        }),
-    ),
-  );
+  const open = [await servedConnection(relay), await servedConnection(relay)];
   t.after(() => open.forEach((socket) => socket.destroy()));
-  await new Promise((resolve) => setTimeout(resolve, 20));
   const third = await exchange(relay, ['GET /healthz HTTP/1.1\r\nHost: relay\r\n\r\n'], { limitMs: 2_000 });
   assert.equal(third, '');
+
   open.forEach((socket) => socket.destroy());
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  assert.equal((await relay.ingest(tiledEvent('stream-closed', ['x']))).status, 202);
+  // The relay counts a connection until it sees it closed; until then a new one is dropped and
+  // nothing of it is read, so trying again is safe.
+  const event = tiledEvent('stream-closed', ['x']);
+  const headers = { 'X-Tiled-Event-ID': eventId(1) };
+  const accepted = async (): Promise<boolean> => {
+    const response = await relay.ingest(event, headers).catch(() => null);
+    return response?.status === 202;
+  };
+  await eventually(accepted, 'a new connection to be served once the others closed');
+  assert.equal(eventsIn(relay), 1);
 });

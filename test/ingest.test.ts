@@ -2,8 +2,17 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { test } from 'node:test';
+import { eventually } from './helpers/eventually.js';
 import { FaultyFiles } from './helpers/faulty-files.js';
-import { eventId, signature, startTestRelay, tiledEvent, tiledJson, INGEST_SECRET } from './helpers/relay-harness.js';
+import {
+  eventId,
+  recordingSender,
+  signature,
+  startTestRelay,
+  tiledEvent,
+  tiledJson,
+  INGEST_SECRET,
+} from './helpers/relay-harness.js';
 
 const created = tiledEvent('container-child-created', ['raw', 'scan_001'], { metadata: { sample: 'Ni\u00e9' } });
 
@@ -136,4 +145,31 @@ test('unknown paths are 404 and wrong methods 405, as JSON errors', async (t) =>
   const wrong = await fetch(`${url}/ingest`);
   assert.equal(wrong.status, 405);
   assert.equal(wrong.headers.get('allow'), 'POST');
+});
+
+test('ingests that arrive while one waits for its fdatasync all share the next one', async (t) => {
+  const files = new FaultyFiles();
+  const relay = await startTestRelay(t, { files, sender: recordingSender() });
+  await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a' });
+  const state = relay.relay.store.state;
+  const syncsBefore = files.calls.datasync;
+  const firstDelivery = state.nextDeliveryId;
+  const later = 10;
+
+  const send = (n: number) =>
+    relay.ingest(tiledEvent('stream-closed', [`n${n}`]), { 'X-Tiled-Event-ID': eventId(n) });
+
+  files.hold('datasync');
+  const first = send(0);
+  await eventually(() => files.waiting('datasync') === 1, 'the first ingest to wait for its sync');
+  const rest = Array.from({ length: later }, (_, n) => send(n + 1));
+  // Each ingest takes its delivery id just before it is handed to the data file.
+  const appended = (): boolean => state.nextDeliveryId === firstDelivery + 1 + later;
+  await eventually(appended, 'every later ingest to be appended');
+  assert.equal(files.waiting('datasync'), 1);
+  files.release('datasync');
+
+  const answers = await Promise.all([first, ...rest].map(async (answer) => (await answer).status));
+  assert.deepEqual(answers, Array.from({ length: later + 1 }, () => 202));
+  assert.equal(files.calls.datasync - syncsBefore, 2, 'one sync for the first, one for the rest');
 });

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createTcpServer, type AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 
 export interface Received {
@@ -26,8 +26,16 @@ export function status(code: number, headers: Record<string, string> = {}, body 
   };
 }
 
-/** A webhook receiver on 127.0.0.1 (or `host`), port 0, closed when the test ends. */
-export async function startReceiver(t: TestContext, initial: Answer = status(200), host = '127.0.0.1'): Promise<Receiver> {
+/**
+ * A webhook receiver on 127.0.0.1 (or `host`), port 0 (or `port`), closed when the test ends.
+ * Rejects when it cannot listen, EADDRINUSE for a port taken.
+ */
+export async function startReceiver(
+  t: TestContext,
+  initial: Answer = status(200),
+  host = '127.0.0.1',
+  port = 0,
+): Promise<Receiver> {
   const received: Received[] = [];
   const waiters: Array<{ count: number; resolve: (request: Received) => void }> = [];
   let handler = initial;
@@ -45,15 +53,21 @@ export async function startReceiver(t: TestContext, initial: Answer = status(200
       }
     });
   });
-  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   t.after(() => {
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
 
-  const { port } = server.address() as AddressInfo;
+  const address = server.address() as AddressInfo;
   return {
-    url: `http://${host}:${port}/hook`,
+    url: `http://${host}:${address.port}/hook`,
     received,
     request(count) {
       const ready = received[count - 1];
@@ -73,4 +87,16 @@ export async function startReceiver(t: TestContext, initial: Answer = status(200
       handler = next;
     },
   };
+}
+
+/**
+ * A port that nothing listens on: the system picks a free one for a listener, which is closed at
+ * once. Unlike a fixed port such as 1, it cannot be one that some service on the machine uses.
+ */
+export async function unusedPort(host = '127.0.0.1'): Promise<number> {
+  const server = createTcpServer();
+  await new Promise<void>((resolve) => server.listen(0, host, resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
