@@ -35,6 +35,8 @@ export class Journal {
   private paused: { until: Promise<void>; resume: () => void } | null = null;
   private batchUnderWay: Promise<void> = Promise.resolve();
   private compaction: Promise<unknown> = Promise.resolve();
+  /** Set when the relay stops: a compaction under way gives up before its switch. */
+  private abandoning = false;
   /** Told how long each group commit's fdatasync took, in seconds, whether or not it failed. */
   onSync: (seconds: number) => void = () => {};
 
@@ -129,7 +131,9 @@ export class Journal {
    * compaction is already under way.
    */
   compact(snapshot: Iterable<JournalRecord>): Promise<{ before: number; after: number } | null> {
-    if (this.carried !== null || this.closed || this.broken !== null) return Promise.resolve(null);
+    if (this.carried !== null || this.closed || this.abandoning || this.broken !== null) {
+      return Promise.resolve(null);
+    }
     this.carried = [];
     const running = this.replaceWith(snapshot);
     this.compaction = running.catch(() => {});
@@ -150,11 +154,13 @@ export class Journal {
         await this.writeRecords(output, chunk);
         // Writes finish at once (see files.ts): a turn of the event loop lets ingest go on.
         await nextTurn();
+        this.throwIfAbandoned();
       }
       // Most of what was appended meanwhile is copied before the writer is held, so that the
       // pause covers only the last few records.
       while (carried.length > SNAPSHOT_CHUNK) await this.writeRecords(output, carried.splice(0, carried.length));
       await this.files.datasync(fd);
+      this.throwIfAbandoned();
 
       await this.pause();
       await this.writeRecords(output, carried.splice(0, carried.length));
@@ -185,6 +191,18 @@ export class Journal {
     }
   }
 
+  /**
+   * Makes a compaction under way give up at its next step before the switch, leaving the data
+   * file as it is, so that stopping waits for one chunk of the snapshot rather than all of it.
+   */
+  abandonCompaction(): void {
+    this.abandoning = true;
+  }
+
+  private throwIfAbandoned(): void {
+    if (this.abandoning) throw new CompactionAbandoned();
+  }
+
   /** Appends records to the file a compaction is writing. */
   private async writeRecords(output: { fd: number; seq: number; length: number }, records: JournalRecord[]): Promise<void> {
     const bytes = encodeBatch(records, output.seq);
@@ -197,6 +215,7 @@ export class Journal {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.abandonCompaction();
     await this.compaction;
     await this.idle;
     try {
@@ -334,6 +353,14 @@ function rejectAll(batch: readonly Pending[], error: Error): () => void {
   return () => {
     for (const pending of batch) pending.reject(error);
   };
+}
+
+/** A compaction given up because the relay is stopping; the data file was left as it was. */
+export class CompactionAbandoned extends Error {
+  constructor() {
+    super('compaction abandoned: the data file is closing');
+    this.name = 'CompactionAbandoned';
+  }
 }
 
 /** Records per write while a snapshot is written, so other work runs in between. */

@@ -1,6 +1,6 @@
 import type { Clock } from './clock.js';
 import type { Config } from './defaults.js';
-import type { Journal } from './journal.js';
+import { CompactionAbandoned, type Journal } from './journal.js';
 import type { Logger } from './log.js';
 import type { RelayState } from './state.js';
 
@@ -79,6 +79,10 @@ export class Maintenance {
       const result = await journal.compact(state.snapshot(clock.now()));
       if (result !== null) logger.info('data file compacted', { file: journal.file, ...result, liveBytes: state.liveBytes });
     } catch (error) {
+      if (error instanceof CompactionAbandoned) {
+        logger.info('compaction abandoned as the relay stops; the data file is as it was');
+        return;
+      }
       logger.warn('compaction failed; it is tried again at the next check', { err: error });
     }
   }

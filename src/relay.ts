@@ -53,8 +53,8 @@ export interface Relay {
   reload(load: () => Config): Promise<ReloadReport>;
   /**
    * Stops accepting, lets requests and attempts under way finish within one grace period, and
-   * closes the file. A compaction under way is waited for, as the journal cannot abort one: it
-   * takes as long as writing the live state does. The CLI does not wait past SHUTDOWN.limitMs.
+   * closes the file. A compaction under way gives up at its next chunk, before its switch. The
+   * CLI does not wait past SHUTDOWN.limitMs.
    */
   close(): Promise<void>;
 }
@@ -150,12 +150,13 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
       // receiver do not each get a grace period of their own.
       const deadline = Date.now() + graceMs;
       const left = (): number => Math.max(0, deadline - Date.now());
+      journal.abandonCompaction();
       const maintenanceStopped = maintenance.stop();
       await stopServer(server, left());
       await reloader.idle();
       await dispatcher.stop(left());
       client?.close();
-      // The journal has no way to abort a compaction midway; its close waits for it too.
+      // A compaction under way gives up at its next chunk; the data file stays as it was.
       await maintenanceStopped;
       await journal.close();
       logger.info('hookrelay stopped', { pending: state.pending().length });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -225,6 +225,30 @@ test('compaction reads its snapshot a chunk at a time, letting other work run in
   const reopened = await open(file);
   assert.equal(reopened.records.length, 5_001);
   await reopened.journal.close();
+});
+
+test('closing during a compaction abandons it before the switch and leaves the file as it was', async (t) => {
+  const file = join(folder(t), 'relay.jsonl');
+  const { journal } = await open(file);
+  await journal.append(deleted(1), true);
+  const before = readFileSync(file);
+  const header = { type: 'header', format: 'hookrelay-journal', version: 1, created: 0 } as JournalRecord;
+  let yielded = 0;
+  function* snapshot(): Generator<JournalRecord> {
+    yield header;
+    for (let id = 1; id <= 10_000; id += 1) {
+      yielded += 1;
+      yield deleted(id);
+    }
+  }
+
+  const compaction = journal.compact(snapshot());
+  const closed = journal.close();
+  await assert.rejects(compaction, { name: 'CompactionAbandoned' });
+  await closed;
+  assert.ok(yielded < 10_000, `the snapshot was read only in part (${yielded} records)`);
+  assert.deepEqual(readFileSync(file), before);
+  assert.equal(existsSync(`${file}.compacting`), false);
 });
 
 test('when the file cannot be cut back, the journal gives up and says it is fatal', async (t) => {
