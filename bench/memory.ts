@@ -1,4 +1,4 @@
-import { awaitArrivals, startReceivers } from './arrivals.js';
+import { awaitArrivals, startReceivers, type Receivers } from './arrivals.js';
 import { EVENT_BODY, RELAY_BASE, round, signed, sleep, targetsAt } from './common.js';
 import { startRelay, type RelayProcess } from './processes.js';
 import { readStatus, settledEventCount } from './status.js';
@@ -65,7 +65,7 @@ export async function benchMemory(events: number): Promise<MemoryResult> {
     const final = await sampler.sample();
     return summarise([...samples, final]);
   } finally {
-    await sampler.stop();
+    await sampler.stop().catch(() => []);
     await relay.stop();
     await receivers.stop();
   }
@@ -74,7 +74,7 @@ export async function benchMemory(events: number): Promise<MemoryResult> {
 /** Bursts of wrk, each followed by a wait for its deliveries, until `events` are in. */
 async function sendThrough(
   relay: RelayProcess,
-  receivers: Awaited<ReturnType<typeof startReceivers>>,
+  receivers: Receivers,
   events: number,
 ): Promise<void> {
   let ingested = 0;
@@ -116,18 +116,23 @@ function startSampler(relay: RelayProcess): Sampler {
     };
   };
 
+  // A failed sample (the relay died) ends the loop and is thrown by stop(), not left unhandled.
   let running = true;
+  let failure: unknown = null;
   const loop = (async () => {
     while (running) {
       samples.push(await sample());
       await sleep(1_000);
     }
-  })();
+  })().catch((error: unknown) => {
+    failure = error;
+  });
   return {
     sample,
     async stop() {
       running = false;
       await loop;
+      if (failure !== null) throw failure;
       return samples;
     },
   };
