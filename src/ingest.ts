@@ -1,8 +1,9 @@
-import { randomBytes, type KeyObject } from 'node:crypto';
+import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MAX_JSON_DEPTH } from './defaults.js';
 import { HttpError, quote } from './errors.js';
 import { decodeUtf8, headerValue, parseJson, requireJson } from './http-io.js';
+import { randomId } from './random-ids.js';
 import { verifyTiledSignature } from './signatures.js';
 import type { IncomingEvent } from './store.js';
 
@@ -47,5 +48,5 @@ export function checkIngest(request: IncomingMessage, body: Buffer, secret: KeyO
     throw new HttpError('invalid_event', `the event needs "path", a list of strings; got ${quote(JSON.stringify(path))}`);
   }
 
-  return { id: givenId ?? randomBytes(16).toString('hex'), type, path: path as string[], text };
+  return { id: givenId ?? randomId(), type, path: path as string[], text };
 }

@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { Clock } from './clock.js';
 import type { Journal } from './journal.js';
 import type { Logger } from './log.js';
@@ -6,6 +5,7 @@ import { HttpError } from './errors.js';
 import { matches } from './matching.js';
 import type { DeliveryRecord, EventRecord, NewDelivery, StoredTarget } from './records.js';
 import type { SecretBox } from './secret-box.js';
+import { randomId } from './random-ids.js';
 import { rotateSecret } from './secret-rotation.js';
 import { storedTarget, type Delivery, type RelayState, type Target } from './state.js';
 
@@ -65,7 +65,7 @@ export class Store {
       created.push({
         id: this.state.nextDeliveryId++,
         target: target.id,
-        eventId: randomBytes(16).toString('hex'),
+        eventId: randomId(),
         outcome: target.active ? 'pending' : 'skipped',
       });
     }
@@ -159,7 +159,7 @@ export class Store {
 
   /** Stores a test event meant for `target` alone, with its one delivery. */
   async createPing(target: Target, body: string): Promise<Delivery> {
-    const id = randomBytes(16).toString('hex');
+    const id = randomId();
     const deliveryId = this.state.nextDeliveryId++;
     const record: EventRecord = {
       type: 'event',
@@ -167,7 +167,7 @@ export class Store {
       eventType: 'ping',
       at: this.clock.now(),
       body,
-      deliveries: [{ id: deliveryId, target: target.id, eventId: randomBytes(16).toString('hex'), outcome: 'pending' }],
+      deliveries: [{ id: deliveryId, target: target.id, eventId: randomId(), outcome: 'pending' }],
     };
     this.state.apply(record, await this.journal.append(record, true));
     const delivery = this.state.deliveries.get(deliveryId);
