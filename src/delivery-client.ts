@@ -30,6 +30,15 @@ export interface AttemptResult {
 /** How much of a successful answer is read before the connection is dropped instead. */
 const MAX_DRAIN_BYTES = 1_048_576;
 
+/** Target URLs kept parsed; more than any relay has targets, so the map is rarely cleared. */
+const MAX_PARSED_URLS = 10_000;
+
+interface ParsedUrl {
+  url: URL;
+  /** Why the policy refuses the URL's IP address, or null (also for host names). */
+  refusal: string | null;
+}
+
 const RETRYABLE_ON_REUSED_SOCKET = new Set(['ECONNRESET', 'EPIPE']);
 
 export interface DeliveryClientOptions {
@@ -46,6 +55,9 @@ export class DeliveryClient {
   private readonly resolve: Resolver;
   private policy: UrlPolicy;
   private lookup: LookupFunction;
+  private readonly parsedUrls = new Map<string, ParsedUrl>();
+  /** Connections found allowed, with the policy and host they were judged for. */
+  private readonly allowedPeers = new WeakMap<Socket, { policy: UrlPolicy; host: string }>();
 
   constructor(options: DeliveryClientOptions) {
     const agentOptions = { keepAlive: true, maxSockets: Infinity, maxFreeSockets: 1024, scheduling: 'lifo' as const };
@@ -60,11 +72,34 @@ export class DeliveryClient {
   /** Holds every later attempt to `policy`, on new and reused connections alike. */
   setPolicy(policy: UrlPolicy): void {
     this.policy = policy;
+    this.parsedUrls.clear();
     this.lookup = guardedLookup(policy, this.resolve);
   }
 
   send(request: AttemptRequest): Promise<AttemptResult> {
     return this.post(request, false);
+  }
+
+  /**
+   * A target URL parsed, with why the policy refuses its host when that is an IP address. Every
+   * attempt needs both, and a target's URL rarely changes, so they are kept until the policy
+   * changes (or many URLs have come and gone).
+   */
+  private parse(text: string): ParsedUrl {
+    let parsed = this.parsedUrls.get(text);
+    if (parsed !== undefined) return parsed;
+
+    const url = new URL(text);
+    let refusal: string | null = null;
+    try {
+      checkLiteralHost(url, this.policy);
+    } catch (error) {
+      refusal = describeFailure(error as NodeJS.ErrnoException);
+    }
+    if (this.parsedUrls.size >= MAX_PARSED_URLS) this.parsedUrls.clear();
+    parsed = { url, refusal };
+    this.parsedUrls.set(text, parsed);
+    return parsed;
   }
 
   /** Closes idle keep-alive connections and any still open. */
@@ -87,18 +122,24 @@ export class DeliveryClient {
     const address = socket.remoteAddress;
     if (address === undefined) return;
     const host = urlHost(url);
+    // A keep-alive connection carries many attempts: it is judged again only when the policy
+    // changed since it was last found allowed (the agent keeps a connection to one host).
+    const judged = this.allowedPeers.get(socket);
+    if (judged?.policy === this.policy && judged.host === host) return;
+
     const verdict = judgeTargetAddress(this.policy, host, address);
-    if (verdict.allowed) return;
+    if (verdict.allowed) {
+      this.allowedPeers.set(socket, { policy: this.policy, host });
+      return;
+    }
     socket.destroy(new BlockedAddressError(refusalReason(host, address, verdict)));
   }
 
   private post(request: AttemptRequest, isRetry: boolean): Promise<AttemptResult> {
     return new Promise((resolve) => {
-      const url = new URL(request.url);
-      try {
-        checkLiteralHost(url, this.policy);
-      } catch (error) {
-        resolve({ statusCode: null, error: describeFailure(error as NodeJS.ErrnoException) });
+      const { url, refusal } = this.parse(request.url);
+      if (refusal !== null) {
+        resolve({ statusCode: null, error: refusal });
         return;
       }
       const secure = url.protocol === 'https:';
