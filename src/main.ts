@@ -1,5 +1,6 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { setFlagsFromString } from 'node:v8';
 import { systemClock } from './clock.js';
 import { describeProblem } from './config-schema.js';
 import { ConfigError, loadConfig } from './config.js';
@@ -34,6 +35,7 @@ async function main(argv: string[]): Promise<number> {
   // lookups of target hosts must not hold up the syncs that every ingest waits for. The pool is
   // created on its first use, which is after this line.
   process.env.UV_THREADPOOL_SIZE ??= '16';
+  keepHeapNearLiveSize();
 
   let parsed;
   try {
@@ -68,6 +70,21 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') return check(values.config);
   if (command === 'repair') return repair(values.config);
   return serve(values.config, values.repair === true);
+}
+
+/**
+ * Under steady load most of what the relay allocates lives a little while (a delivery until it
+ * is answered, history until it is trimmed) and is then garbage in V8's old generation. V8 lets
+ * that generation grow to several times its live size before collecting it: a relay holding
+ * 20 MB showed 200 to 340 MB resident, swinging with each collection. Growing the heap by at
+ * most a fifth between full collections keeps it near what is live, for a percent or two of
+ * CPU. The setting is read whenever V8 sets its next limit, so changing it at startup works;
+ * an operator's own choice in NODE_OPTIONS or on the command line is left alone.
+ */
+function keepHeapNearLiveSize(): void {
+  const flag = '--heap-growing-percent';
+  const given = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].some((option) => option.includes(flag));
+  if (!given) setFlagsFromString(`${flag}=20`);
 }
 
 function print(text: string, code: number): number {
