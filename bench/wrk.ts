@@ -1,4 +1,5 @@
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,7 +8,8 @@ import { promisify } from 'node:util';
 /**
  * Load from wrk (Debian package `wrk`: apt-get install wrk), so that the load generator runs
  * outside Node and off the measured process. A Lua script gives every request its own
- * X-Tiled-Event-ID, so the relay stores each one instead of answering it as a repeat.
+ * X-Tiled-Event-ID in the form Tiled sends (32 hex digits), so the relay stores each one instead
+ * of answering it as a repeat.
  */
 
 export interface WrkResult {
@@ -37,7 +39,6 @@ export interface WrkOptions {
   threads?: number;
 }
 
-let counter = 0;
 
 /** Runs wrk to its end, blocking this process: for benchmarks with nothing else to do meanwhile. */
 export function runWrk(options: WrkOptions): WrkResult {
@@ -64,8 +65,9 @@ export async function runWrkInBackground(options: WrkOptions): Promise<WrkResult
 function prepare(options: WrkOptions): { folder: string; args: string[] } {
   const folder = mkdtempSync(join(tmpdir(), 'hookrelay-wrk-'));
   const script = join(folder, 'post.lua');
-  counter += 1;
-  const run = `${process.pid}-${Date.now()}-${counter}`;
+  // Ids in Tiled's form, 32 lowercase hex digits: 22 for the run, 2 for wrk's thread and 8 for
+  // the request's number within the thread.
+  const run = randomBytes(11).toString('hex');
   const headerLines = Object.entries(options.headers)
     .map(([name, value]) => `  headers[${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
     .join('\n');
@@ -82,7 +84,7 @@ request = function()
   n = n + 1
   local headers = {}
 ${headerLines}
-  headers["X-Tiled-Event-ID"] = "${run}-" .. tid .. "-" .. n
+  headers["X-Tiled-Event-ID"] = "${run}" .. string.format("%02x%08x", tid, n)
   return wrk.format("POST", ${JSON.stringify(options.path)}, headers, body)
 end
 `,
