@@ -149,9 +149,9 @@ export class Journal {
     let replaced = false;
     try {
       fd = await this.files.open(temporary, 'w', 0o600);
-      const output = { fd, seq: 0, length: 0 };
-      for (const chunk of chunksOf(snapshot, SNAPSHOT_CHUNK)) {
-        await this.writeRecords(output, chunk);
+      const output: SnapshotOutput = { fd, seq: 0, length: 0 };
+      for (const chunk of encodedChunks(snapshot, output.seq)) {
+        await this.writeChunk(output, chunk);
         // Writes finish at once (see files.ts): a turn of the event loop lets ingest go on.
         await nextTurn();
         this.throwIfAbandoned();
@@ -204,11 +204,14 @@ export class Journal {
   }
 
   /** Appends records to the file a compaction is writing. */
-  private async writeRecords(output: { fd: number; seq: number; length: number }, records: JournalRecord[]): Promise<void> {
-    const bytes = encodeBatch(records, output.seq);
-    await writeAll(this.files, output.fd, bytes, output.length);
-    output.seq += records.length;
-    output.length += bytes.length;
+  private async writeRecords(output: SnapshotOutput, records: JournalRecord[]): Promise<void> {
+    for (const chunk of encodedChunks(records, output.seq)) await this.writeChunk(output, chunk);
+  }
+
+  private async writeChunk(output: SnapshotOutput, chunk: EncodedChunk): Promise<void> {
+    await writeAll(this.files, output.fd, chunk.bytes, output.length);
+    output.seq += chunk.records;
+    output.length += chunk.bytes.length;
   }
 
   /** Waits for queued records, syncs what was written lazily, and closes the file. */
@@ -363,16 +366,25 @@ export class CompactionAbandoned extends Error {
   }
 }
 
-/** Records per write while a snapshot is written, so other work runs in between. */
+/** Records, and about how many bytes, per write while a snapshot is written. */
 const SNAPSHOT_CHUNK = 2_000;
+const SNAPSHOT_CHUNK_BYTES = 1 << 20;
+
+interface SnapshotOutput {
+  fd: number;
+  seq: number;
+  length: number;
+}
+
+interface EncodedChunk {
+  bytes: Buffer;
+  records: number;
+}
 
 export function compactionFile(file: string): string {
   return `${file}.compacting`;
 }
 
-function encodeBatch(records: readonly JournalRecord[], firstSeq: number): Buffer {
-  return Buffer.from(records.map((record, index) => encodeRecord(firstSeq + index, record)).join(''));
-}
 
 /** Writes all of `bytes` at `position`. */
 async function writeAll(files: FileSystem, fd: number, bytes: Buffer, position: number): Promise<void> {
@@ -386,15 +398,26 @@ function nextTurn(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
 
-function* chunksOf<T>(items: Iterable<T>, size: number): Generator<T[]> {
-  let chunk: T[] = [];
-  for (const item of items) {
-    chunk.push(item);
-    if (chunk.length < size) continue;
-    yield chunk;
-    chunk = [];
+/**
+ * Lines of the file for `records`, numbered from `firstSeq`, in chunks of at most SNAPSHOT_CHUNK
+ * records or about SNAPSHOT_CHUNK_BYTES: a snapshot holds records of every size, up to the ids
+ * of the events it remembers (4,096 to a record), and one chunk of those written in one piece
+ * swelled the relay's memory by tens of megabytes at every compaction.
+ */
+function* encodedChunks(records: Iterable<JournalRecord>, firstSeq: number): Generator<EncodedChunk> {
+  let lines: string[] = [];
+  let length = 0;
+  let seq = firstSeq;
+  for (const record of records) {
+    const line = encodeRecord(seq++, record);
+    lines.push(line);
+    length += line.length;
+    if (lines.length < SNAPSHOT_CHUNK && length < SNAPSHOT_CHUNK_BYTES) continue;
+    yield { bytes: Buffer.from(lines.join('')), records: lines.length };
+    lines = [];
+    length = 0;
   }
-  if (chunk.length > 0) yield chunk;
+  if (lines.length > 0) yield { bytes: Buffer.from(lines.join('')), records: lines.length };
 }
 
 /** A compaction that did not reach its rename leaves a partial file; the data file is whole. */

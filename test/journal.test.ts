@@ -227,6 +227,24 @@ test('compaction reads its snapshot a chunk at a time, letting other work run in
   await reopened.journal.close();
 });
 
+test('a snapshot of large records is written about a mebibyte at a time', async (t) => {
+  const file = join(folder(t), 'relay.jsonl');
+  const { journal, files } = await open(file);
+  const header = { type: 'header', format: 'hookrelay-journal', version: 1, created: 0 } as JournalRecord;
+  const keys = Buffer.alloc(4096 * 16, 7).toString('base64');
+  const seen = Array.from({ length: 40 }, (_, at) => ({ type: 'seen', at, keys }) as JournalRecord);
+  const writes = files.calls.write;
+
+  await journal.compact([header, ...seen]);
+  await journal.close();
+
+  // 40 records of 87 KB each: 3.5 MB in four writes, not one.
+  assert.equal(files.calls.write - writes, 4);
+  const reopened = await open(file);
+  assert.equal(reopened.records.length, 41);
+  await reopened.journal.close();
+});
+
 test('closing during a compaction abandons it before the switch and leaves the file as it was', async (t) => {
   const file = join(folder(t), 'relay.jsonl');
   const { journal } = await open(file);
