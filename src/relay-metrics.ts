@@ -73,6 +73,8 @@ export interface Readings {
   /** False once the relay has begun to close. */
   serving: boolean;
   targetFailures: Array<{ target: number; failures: number }>;
+  /** The process's memory (process.memoryUsage), to watch it stay bounded by retention. */
+  memory: { residentBytes: number; heapUsedBytes: number; externalBytes: number };
 }
 
 export function takeReadings(state: RelayState, journal: Journal, serving: boolean): Readings {
@@ -90,7 +92,13 @@ export function takeReadings(state: RelayState, journal: Journal, serving: boole
     dataFileError: journal.lastError?.message ?? null,
     serving,
     targetFailures,
+    memory: memoryReading(),
   };
+}
+
+function memoryReading(): Readings['memory'] {
+  const usage = process.memoryUsage();
+  return { residentBytes: usage.rss, heapUsedBytes: usage.heapUsed, externalBytes: usage.external };
 }
 
 /**
@@ -171,6 +179,21 @@ export function metricFamilies(
       'hookrelay_data_file_writable',
       '1 while writes to the data file succeed; 0 after a failed write or sync until one succeeds.',
       single(readings.dataFileWritable ? 1 : 0),
+    ),
+    gauge(
+      'hookrelay_process_resident_memory_bytes',
+      'Resident memory of the relay process.',
+      single(readings.memory.residentBytes),
+    ),
+    gauge(
+      'hookrelay_heap_used_bytes',
+      'JavaScript heap in use, garbage not yet collected included.',
+      single(readings.memory.heapUsedBytes),
+    ),
+    gauge(
+      'hookrelay_external_memory_bytes',
+      'Memory held outside the JavaScript heap: buffers and the table of remembered event ids.',
+      single(readings.memory.externalBytes),
     ),
     {
       name: 'hookrelay_fsync_duration_seconds',

@@ -180,8 +180,20 @@ test('metrics count events, deliveries and attempts as they happen, every label 
 
   const { samples, types } = page;
   const isFsync = ([name]: [string, number]) => name.startsWith('hookrelay_fsync_');
+  const memoryNames = [
+    'hookrelay_process_resident_memory_bytes',
+    'hookrelay_heap_used_bytes',
+    'hookrelay_external_memory_bytes',
+  ];
+  const isMemory = ([name]: [string, number]) => memoryNames.includes(name);
   const histogram = Object.entries(samples).filter(isFsync);
-  const others = Object.fromEntries(Object.entries(samples).filter((entry) => !isFsync(entry)));
+  const others = Object.fromEntries(
+    Object.entries(samples).filter((entry) => !isFsync(entry) && !isMemory(entry)),
+  );
+  for (const name of memoryNames) {
+    assert.ok((samples[name] ?? 0) > 0, `${name} is the process's own, more than 0`);
+  }
+  assert.ok((samples.hookrelay_process_resident_memory_bytes ?? 0) > (samples.hookrelay_heap_used_bytes ?? 0));
   assert.deepEqual(others, {
     [`hookrelay_build_info{version="${version}"}`]: 1,
     hookrelay_start_time_seconds: startedAt / 1000,
@@ -225,6 +237,9 @@ test('metrics count events, deliveries and attempts as they happen, every label 
     hookrelay_target_consecutive_failures: 'gauge',
     hookrelay_data_file_size_bytes: 'gauge',
     hookrelay_data_file_writable: 'gauge',
+    hookrelay_process_resident_memory_bytes: 'gauge',
+    hookrelay_heap_used_bytes: 'gauge',
+    hookrelay_external_memory_bytes: 'gauge',
     hookrelay_fsync_duration_seconds: 'histogram',
     hookrelay_config_last_reload_successful: 'gauge',
     hookrelay_config_last_reload_success_timestamp_seconds: 'gauge',

@@ -42,6 +42,7 @@ test("the README's metrics table lists every metric with its type", () => {
     dataFileError: null,
     serving: true,
     targetFailures: [],
+    memory: { residentBytes: 0, heapUsedBytes: 0, externalBytes: 0 },
   };
   const families = metricFamilies(new RelayMetrics(0), readings, 0, '0.0.0');
   const rows = [...readme.matchAll(/^\| `(hookrelay_[a-z_]+)` \| (\w+) \|/gm)];
