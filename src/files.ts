@@ -28,7 +28,8 @@ export const nodeFileSystem: FileSystem = {
   open: (path, flags, mode) => promised((done) => fs.open(path, flags, mode, done)),
   // Written at once rather than on the thread pool: copying a batch into the page cache takes
   // microseconds, while a round trip through the pool would delay the fdatasync that follows,
-  // and with it every acknowledgement waiting for it, by a turn of the event loop.
+  // and with it every acknowledgement waiting for it, by a turn of the event loop. A disk that
+  // stalls in a write then stalls the event loop too, where it would stall every ingest anyway.
   write: (fd, buffer, offset, length, position) => {
     try {
       return Promise.resolve(fs.writeSync(fd, buffer, offset, length, position));

@@ -385,7 +385,6 @@ export function compactionFile(file: string): string {
   return `${file}.compacting`;
 }
 
-
 /** Writes all of `bytes` at `position`. */
 async function writeAll(files: FileSystem, fd: number, bytes: Buffer, position: number): Promise<void> {
   // A write may be short (disk nearly full): continue from where it stopped, as Redis does.
