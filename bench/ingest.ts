@@ -40,7 +40,8 @@ export async function benchIngest(rounds = 2, seconds = 5): Promise<IngestResult
   };
   for (let turn = 0; turn < rounds; turn += 1) {
     for (const side of SIDES) {
-      const server: Running = side === 'relay' ? await startRelay(RELAY_BASE) : await startScript(SCRIPTS[side]);
+      const server: Running =
+        side === 'relay' ? await startRelay(RELAY_BASE) : await startScript(SCRIPTS[side]);
       for (const connections of [10, 100]) {
         const load = { url: server.url, path: '/ingest', body: EVENT_BODY, headers: signed(EVENT_BODY), connections };
         runWrk({ ...load, seconds: 1 });

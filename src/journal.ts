@@ -293,7 +293,9 @@ export class Journal {
 
     this.failure = null;
     this.carried?.push(...batch.map((pending) => pending.record));
-    return () => batch.forEach((pending, index) => pending.resolve(Buffer.byteLength(lines[index] ?? '')));
+    return () => {
+      batch.forEach((pending, index) => pending.resolve(Buffer.byteLength(lines[index] ?? '')));
+    };
   }
 
   private async syncBatch(): Promise<void> {
@@ -403,7 +405,10 @@ function nextTurn(): Promise<void> {
  * of the events it remembers (4,096 to a record), and one chunk of those written in one piece
  * swelled the relay's memory by tens of megabytes at every compaction.
  */
-function* encodedChunks(records: Iterable<JournalRecord>, firstSeq: number): Generator<EncodedChunk> {
+function* encodedChunks(
+  records: Iterable<JournalRecord>,
+  firstSeq: number,
+): Generator<EncodedChunk> {
   let lines: string[] = [];
   let length = 0;
   let seq = firstSeq;
