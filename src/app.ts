@@ -1,4 +1,3 @@
-import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { activityRoutes } from './activity-api.js';
 import { adminRoutes, type Route } from './admin-api.js';
@@ -11,7 +10,7 @@ import type { FailureLimiter } from './failure-limiter.js';
 import type { Logger } from './log.js';
 import { monitoringRoutes, type MonitoringContext } from './monitoring-api.js';
 import { operatorRoutes } from './operator-api.js';
-import { hmacKey } from './signatures.js';
+import { HmacKey } from './signatures.js';
 import { statusPageRoutes } from './status-page/routes.js';
 
 /**
@@ -22,7 +21,7 @@ export interface AppContext extends MonitoringContext {
   dispatcher: Dispatcher;
   logger: Logger;
   /** The ingest secret as an HMAC key, or null when events need no signature. */
-  ingestKey: KeyObject | null;
+  ingestKey: HmacKey | null;
   maxBodyBytes: number;
   /** Failed ingest signatures per client address: a budget of their own, apart from the API's. */
   signatureFailures: FailureLimiter;
@@ -31,8 +30,8 @@ export interface AppContext extends MonitoringContext {
 }
 
 /** The ingest secret as an HMAC key, or null when events need no signature. */
-export function ingestKey(secret: string | null): KeyObject | null {
-  return secret === null ? null : hmacKey(secret);
+export function ingestKey(secret: string | null): HmacKey | null {
+  return secret === null ? null : new HmacKey(secret);
 }
 
 /** Seconds a catalog is asked to wait before sending again while the data file fails. */

@@ -1,10 +1,9 @@
-import type { KeyObject } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { MAX_JSON_DEPTH } from './defaults.js';
 import { HttpError, quote } from './errors.js';
 import { decodeUtf8, headerValue, parseJson, requireJson } from './http-io.js';
 import { randomId } from './random-ids.js';
-import { verifyTiledSignature } from './signatures.js';
+import { verifyTiledSignature, type HmacKey } from './signatures.js';
 import type { IncomingEvent } from './store.js';
 
 /** The catalog's event id: the relay stores and logs it, so it must be plain. */
@@ -14,7 +13,7 @@ const EVENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * Checks one ingest request as Tiled sends it (CONTRACT.md section 2), in the order that refuses
  * the cheapest problems first and never parses a body whose signature fails.
  */
-export function checkIngest(request: IncomingMessage, body: Buffer, secret: KeyObject | null): IncomingEvent {
+export function checkIngest(request: IncomingMessage, body: Buffer, secret: HmacKey | null): IncomingEvent {
   requireJson(request);
 
   if (secret !== null) {

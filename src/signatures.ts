@@ -1,4 +1,4 @@
-import { createHmac, createSecretKey, timingSafeEqual, type KeyObject } from 'node:crypto';
+import crypto, { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
  * Tiled's scheme (tiled/server/webhooks.py, _sign): `sha256=` + hex HMAC-SHA256 of the exact
@@ -8,21 +8,66 @@ export function tiledSignature(secret: string, body: Uint8Array): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 }
 
+/** `sha256=` and 64 hex digits. */
+const TILED_SIGNATURE_LENGTH = 'sha256='.length + 64;
+
 /**
  * True when `header` is Tiled's signature of `body`. The hex is decoded first and compared as
  * two 32-byte digests with timingSafeEqual, so neither length nor content leaks through timing.
  */
-export function verifyTiledSignature(secret: string | KeyObject, body: Uint8Array, header: string | undefined): boolean {
-  const match = /^sha256=([0-9a-fA-F]{64})$/.exec(header ?? '');
-  if (match === null) return false;
+export function verifyTiledSignature(secret: string | HmacKey, body: Uint8Array, header: string | undefined): boolean {
+  if (header?.length !== TILED_SIGNATURE_LENGTH || !header.startsWith('sha256=')) return false;
+  // Decoding hex stops at the first character that is not a hex digit.
+  const given = Buffer.allocUnsafe(32);
+  if (given.write(header.slice('sha256='.length), 'hex') !== 32) return false;
 
-  const expected = createHmac('sha256', secret).update(body).digest();
-  return timingSafeEqual(Buffer.from(match[1] ?? '', 'hex'), expected);
+  const key = typeof secret === 'string' ? new HmacKey(secret) : secret;
+  return timingSafeEqual(given, key.digest(body));
 }
 
-/** A secret prepared once as an HMAC key, for one that signs or verifies many bodies. */
-export function hmacKey(secret: string): KeyObject {
-  return createSecretKey(Buffer.from(secret, 'utf8'));
+/** SHA-256 in one call, without a Hash object: Node 20.12 and later have it. */
+const oneShotSha256: ((data: Uint8Array) => Buffer) | null =
+  typeof crypto.hash === 'function' ? (data) => crypto.hash('sha256', data, 'buffer') : null;
+
+/** SHA-256's block size, in bytes. */
+const BLOCK = 64;
+
+/**
+ * A secret prepared once for the HMAC-SHA256 of many bodies. The HMAC is computed as RFC 2104
+ * defines it, from the key's padded blocks and two one-shot SHA-256 calls: under load that costs
+ * half as much as a `createHmac` object per body, whose setup is most of the work for an event
+ * of a few hundred bytes.
+ */
+export class HmacKey {
+  private readonly key: Buffer;
+  /** The key XOR 0x36, one block. */
+  private readonly innerPad: Buffer;
+  /** The key XOR 0x5c, one block, then room for the inner digest. */
+  private readonly outer: Buffer;
+
+  constructor(secret: string | Uint8Array) {
+    const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
+    this.key = bytes;
+    const block = Buffer.alloc(BLOCK);
+    (bytes.length > BLOCK ? crypto.createHash('sha256').update(bytes).digest() : bytes).copy(block);
+    this.innerPad = Buffer.alloc(BLOCK);
+    this.outer = Buffer.alloc(BLOCK + 32);
+    for (let index = 0; index < BLOCK; index += 1) {
+      this.innerPad[index] = (block[index] as number) ^ 0x36;
+      this.outer[index] = (block[index] as number) ^ 0x5c;
+    }
+  }
+
+  /** HMAC-SHA256 of the parts, one after the other. */
+  digest(...parts: Uint8Array[]): Buffer {
+    if (oneShotSha256 === null) {
+      const hmac = createHmac('sha256', this.key);
+      for (const part of parts) hmac.update(part);
+      return hmac.digest();
+    }
+    oneShotSha256(Buffer.concat([this.innerPad, ...parts])).copy(this.outer, BLOCK);
+    return oneShotSha256(this.outer);
+  }
 }
 
 /**

@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
-import { createHmac } from 'node:crypto';
+import { createHmac, randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import {
-  hmacKey,
+  HmacKey,
   standardWebhooksKey,
   standardWebhooksSignature,
   tiledSignature,
@@ -22,7 +22,7 @@ test('a correct Tiled signature verifies, in either hex case', () => {
   const good = 'sha256=c613f598d224ae4d9ee65484f926c59960ab081bfcc389fe6020ac94f1f82392';
   assert.equal(verifyTiledSignature('mysecret', body, good), true);
   assert.equal(verifyTiledSignature('mysecret', body, good.toUpperCase().replace('SHA256', 'sha256')), true);
-  assert.equal(verifyTiledSignature(hmacKey('mysecret'), body, good), true);
+  assert.equal(verifyTiledSignature(new HmacKey('mysecret'), body, good), true);
 });
 
 test('a Tiled signature that is wrong, short, missing or of another form does not verify', () => {
@@ -37,10 +37,28 @@ test('a Tiled signature that is wrong, short, missing or of another form does no
     good.replace('sha256=', ''),
     tiledSignature('othersecret', body),
     `sha256=${'z'.repeat(64)}`,
+    `${good.slice(0, -1)}g`,
+    `${good.slice(0, 20)} ${good.slice(21)}`,
+    good.replace('sha256=', 'SHA256='),
   ]) {
     assert.equal(verifyTiledSignature('mysecret', body, header), false, String(header));
   }
   assert.equal(verifyTiledSignature('mysecret', Buffer.from('{"type":"test"}'), good), false);
+});
+
+test('HmacKey gives the HMAC-SHA256 of createHmac for keys around the block size', () => {
+  const body = Buffer.from('{"type": "container-child-created", "path": ["raw"]}');
+  for (const length of [0, 1, 31, 32, 63, 64, 65, 100, 200]) {
+    const secret = randomBytes(length);
+    const expected = createHmac('sha256', secret).update(body).digest();
+    assert.deepEqual(new HmacKey(secret).digest(body), expected, `key of ${length} bytes`);
+    assert.deepEqual(new HmacKey(secret).digest(body.subarray(0, 9), body.subarray(9)), expected);
+  }
+  const key = new HmacKey('mysecret');
+  // The key keeps scratch space between calls: a second body must not see the first.
+  key.digest(Buffer.from('first'));
+  assert.deepEqual(key.digest(body), createHmac('sha256', 'mysecret').update(body).digest());
+  assert.deepEqual(new HmacKey('näive').digest(body), createHmac('sha256', 'näive').update(body).digest());
 });
 
 test('the Standard Webhooks signature matches the spec library test vector', () => {
