@@ -71,6 +71,8 @@ const ingestRoute: Route<AppContext> = {
   },
 };
 
+const INGEST_URL = new URL('/ingest', 'http://relay.invalid');
+
 const routes: Array<Route<AppContext>> = [
   ingestRoute,
   ...monitoringRoutes,
@@ -108,6 +110,11 @@ function storageUnavailable(what: string, error: StorageError): HttpError {
 async function handle(context: AppContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
   if (request.rawHeaders.length / 2 > context.maxHeaders) {
     throw new HttpError('too_many_headers', `a request may carry at most ${context.maxHeaders} headers`);
+  }
+  // Nearly every request is an event: its exact path goes straight to ingest, without parsing.
+  if (request.url === '/ingest' && request.method === 'POST') {
+    await ingestRoute.handle(context, request, response, INGEST_URL, ['/ingest']);
+    return;
   }
   const url = new URL(request.url ?? '/', 'http://relay.invalid');
   const allowed: string[] = [];

@@ -119,18 +119,22 @@ export function nestingDepth(text: string): number {
   return deepest;
 }
 
+const NO_HEADERS: Readonly<Record<string, string>> = Object.freeze({});
+
 export function sendJson(
   response: ServerResponse,
   status: number,
   value: unknown,
-  headers: Readonly<Record<string, string>> = {},
+  headers: Readonly<Record<string, string>> = NO_HEADERS,
 ): void {
   const body = JSON.stringify(value);
-  response.writeHead(status, {
-    ...headers,
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-  });
+  const length = String(Buffer.byteLength(body));
+  if (headers === NO_HEADERS) {
+    // The common answer, ingest's above all: a flat list is the cheapest form node:http takes.
+    response.writeHead(status, ['Content-Type', 'application/json', 'Content-Length', length]);
+  } else {
+    response.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': length });
+  }
   response.end(body);
 }
 

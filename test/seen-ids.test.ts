@@ -18,6 +18,13 @@ test('remembers Tiled ids and any other id, and nothing else', () => {
   assert.equal(seen.has('catalog-retry_2'), false);
   assert.equal(seen.has(randomBytes(16).toString('hex')), false);
   assert.equal(seen.size, 4);
+
+  // The largest words, and ids of Tiled's length that are not hex in their last digit.
+  for (const id of ['f'.repeat(32), `${'0'.repeat(31)}g`]) seen.add(id, 1);
+  assert.equal(seen.has('f'.repeat(32)), true);
+  assert.equal(seen.has(`${'0'.repeat(31)}g`), true);
+  assert.equal(seen.has(`${'0'.repeat(31)}h`), false);
+  assert.equal(seen.has(`${'f'.repeat(31)}e`), false);
 });
 
 test('forgets a whole segment once its newest id is beyond retention, and no other', () => {

@@ -59,6 +59,11 @@ test('HmacKey gives the HMAC-SHA256 of createHmac for keys around the block size
   key.digest(Buffer.from('first'));
   assert.deepEqual(key.digest(body), createHmac('sha256', 'mysecret').update(body).digest());
   assert.deepEqual(new HmacKey('näive').digest(body), createHmac('sha256', 'näive').update(body).digest());
+  // Bodies larger than the memory the key keeps, and one larger than it will ever keep.
+  for (const size of [5_000, 70_000, 3_000]) {
+    const large = randomBytes(size);
+    assert.deepEqual(key.digest(large), createHmac('sha256', 'mysecret').update(large).digest(), `${size} bytes`);
+  }
 });
 
 test('the Standard Webhooks signature matches the spec library test vector', () => {
