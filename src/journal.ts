@@ -270,7 +270,10 @@ export class Journal {
     if (this.broken !== null) return rejectAll(batch, this.broken);
     const start = { length: this.length, seq: this.nextSeq };
     const lines = batch.map((pending) => encodeRecord(this.nextSeq++, pending.record));
-    const bytes = Buffer.from(lines.join(''));
+    const text = lines.join('');
+    const bytes = Buffer.from(text);
+    // Lines are nearly always ASCII, and then each one's length in bytes is its length.
+    const lineBytes = bytes.length === text.length ? (line: string) => line.length : Buffer.byteLength;
     const durable = batch.some((pending) => pending.durable);
 
     let stage = 'write';
@@ -294,7 +297,7 @@ export class Journal {
     this.failure = null;
     this.carried?.push(...batch.map((pending) => pending.record));
     return () => {
-      batch.forEach((pending, index) => pending.resolve(Buffer.byteLength(lines[index] ?? '')));
+      batch.forEach((pending, index) => pending.resolve(lineBytes(lines[index] ?? '')));
     };
   }
 

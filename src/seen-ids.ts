@@ -31,9 +31,9 @@ class Segment {
   /** Acceptance time of the newest id in the segment. */
   newest = -Infinity;
 
-  /** The slot holding `key`, or the empty slot where it would go. */
-  slotOf(key: Key): number {
-    for (let slot = firstSlot(key); ; slot = (slot + 1) & (SLOTS - 1)) {
+  /** The slot holding `key`, or the empty slot where it would go; `first` is firstSlot(key). */
+  slotOf(key: Key, first: number): number {
+    for (let slot = first; ; slot = (slot + 1) & (SLOTS - 1)) {
       const at = slot * WORDS;
       const table = this.table;
       if (table[at] === key[0] && table[at + 1] === key[1] && table[at + 2] === key[2] && table[at + 3] === key[3]) {
@@ -43,12 +43,12 @@ class Segment {
     }
   }
 
-  has(key: Key): boolean {
-    return !isEmpty(this.table, this.slotOf(key));
+  has(key: Key, first: number): boolean {
+    return !isEmpty(this.table, this.slotOf(key, first));
   }
 
   add(key: Key, at: number): void {
-    const slot = this.slotOf(key);
+    const slot = this.slotOf(key, firstSlot(key));
     if (isEmpty(this.table, slot)) {
       this.table.set(key, slot * WORDS);
       this.size += 1;
@@ -72,7 +72,9 @@ class Segment {
 
 function firstSlot(key: Key): number {
   let hash = SEED;
-  for (const word of key) hash = Math.imul(hash ^ word, 0x9e3779b1) ^ (hash >>> 15);
+  for (let index = 0; index < WORDS; index += 1) {
+    hash = Math.imul(hash ^ (key[index] as number), 0x9e3779b1) ^ (hash >>> 15);
+  }
   return (hash ^ (hash >>> 16)) & (SLOTS - 1);
 }
 
@@ -92,8 +94,10 @@ export class SeenIds {
 
   has(id: string): boolean {
     const key = keyOf(id);
+    // Every segment hashes alike, so the first slot is found once for all of them.
+    const first = firstSlot(key);
     for (let index = this.segments.length - 1; index >= 0; index -= 1) {
-      if ((this.segments[index] as Segment).has(key)) return true;
+      if ((this.segments[index] as Segment).has(key, first)) return true;
     }
     return false;
   }

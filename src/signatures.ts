@@ -18,12 +18,15 @@ const TILED_SIGNATURE_LENGTH = 'sha256='.length + 64;
 export function verifyTiledSignature(secret: string | HmacKey, body: Uint8Array, header: string | undefined): boolean {
   if (header?.length !== TILED_SIGNATURE_LENGTH || !header.startsWith('sha256=')) return false;
   // Decoding hex stops at the first character that is not a hex digit.
-  const given = Buffer.allocUnsafe(32);
-  if (given.write(header.slice('sha256='.length), 'hex') !== 32) return false;
+  if (givenDigest.write(header.slice('sha256='.length), 'hex') !== 32) return false;
 
   const key = typeof secret === 'string' ? new HmacKey(secret) : secret;
-  return timingSafeEqual(given, key.digest(body));
+  return timingSafeEqual(givenDigest, key.digestInto(expectedDigest, body));
 }
+
+/** Room for the two digests a verification compares, used by one verification at a time. */
+const givenDigest = Buffer.alloc(32);
+const expectedDigest = Buffer.alloc(32);
 
 /**
  * SHA-256 in one call, without a Hash object (Node 20.12 and later), as hex: the digest as a
@@ -65,13 +68,20 @@ export class HmacKey {
 
   /** HMAC-SHA256 of the parts, one after the other. */
   digest(...parts: Uint8Array[]): Buffer {
+    return this.digestInto(Buffer.allocUnsafe(32), ...parts);
+  }
+
+  /** Writes the HMAC-SHA256 of the parts into the 32 bytes of `target`, and answers it. */
+  digestInto(target: Buffer, ...parts: Uint8Array[]): Buffer {
     if (oneShotSha256Hex === null) {
       const hmac = createHmac('sha256', this.key);
       for (const part of parts) hmac.update(part);
-      return hmac.digest();
+      hmac.digest().copy(target);
+      return target;
     }
     this.outer.write(oneShotSha256Hex(this.innerMessage(parts)), BLOCK, 'hex');
-    return Buffer.from(oneShotSha256Hex(this.outer), 'hex');
+    target.write(oneShotSha256Hex(this.outer), 'hex');
+    return target;
   }
 
   /** The inner pad followed by the parts. */

@@ -51,13 +51,11 @@ export class Store {
   ) {}
 
   /** Stores an event and its deliveries; `duplicate` when an event with this id was accepted. */
-  async acceptEvent(event: IncomingEvent): Promise<{ duplicate: boolean; deliveries: Delivery[] }> {
-    for (;;) {
-      if (this.state.hasEvent(event.id)) return { duplicate: true, deliveries: [] };
-      const inFlight = this.accepting.get(event.id);
-      if (inFlight === undefined) break;
-      await inFlight.catch(() => {});
-    }
+  acceptEvent(event: IncomingEvent): Promise<{ duplicate: boolean; deliveries: Delivery[] }> {
+    if (this.state.hasEvent(event.id)) return Promise.resolve({ duplicate: true, deliveries: [] });
+    const inFlight = this.accepting.get(event.id);
+    // The same id sent again while the first is being written waits for it, then is judged anew.
+    if (inFlight !== undefined) return inFlight.then(noop, noop).then(() => this.acceptEvent(event));
 
     const created: NewDelivery[] = [];
     for (const target of this.state.targets.values()) {
@@ -78,17 +76,26 @@ export class Store {
       deliveries: created,
     };
 
+    // Every event comes through here: the promise of its write is carried on without an async
+    // function's own promise and await on top of it.
     const written = this.journal.append(record, true);
     this.accepting.set(event.id, written);
-    let bytes: number;
-    try {
-      bytes = await written;
-    } finally {
-      this.accepting.delete(event.id);
-    }
-    this.state.apply(record, bytes);
-    const deliveries = created.map((entry) => this.state.deliveries.get(entry.id));
-    return { duplicate: false, deliveries: deliveries.filter((delivery) => delivery !== undefined) };
+    return written.then(
+      (bytes) => {
+        this.accepting.delete(event.id);
+        this.state.apply(record, bytes);
+        const deliveries: Delivery[] = [];
+        for (const entry of created) {
+          const delivery = this.state.deliveries.get(entry.id);
+          if (delivery !== undefined) deliveries.push(delivery);
+        }
+        return { duplicate: false, deliveries };
+      },
+      (error: unknown) => {
+        this.accepting.delete(event.id);
+        throw error;
+      },
+    );
   }
 
   async createTarget(fields: TargetFields): Promise<Target> {
@@ -226,3 +233,5 @@ export class Store {
     return target;
   }
 }
+
+function noop(): void {}
