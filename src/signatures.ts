@@ -5,7 +5,7 @@ import crypto, { createHmac, timingSafeEqual } from 'node:crypto';
  * body bytes, keyed with the secret's UTF-8 bytes.
  */
 export function tiledSignature(secret: string, body: Uint8Array): string {
-  return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  return `sha256=${preparedKey(tiledKeys, secret, utf8Key).digest(body).toString('hex')}`;
 }
 
 /** `sha256=` and 64 hex digits. */
@@ -37,32 +37,32 @@ const oneShotSha256Hex: ((data: Uint8Array) => string) | null =
 
 /** SHA-256's block size, in bytes. */
 const BLOCK = 64;
-/** Bodies up to this size are copied behind the inner pad into memory the key keeps. */
+/** Messages up to this size are put together in memory kept for it rather than a new buffer. */
 const MAX_SCRATCH_BYTES = 65_536;
+/** A key's inner pad and the message, then its outer pad and the inner digest: one at a time. */
+let innerScratch = Buffer.alloc(BLOCK + 1024);
+const outerScratch = Buffer.alloc(BLOCK + 32);
 
 /**
  * A secret prepared once for the HMAC-SHA256 of many bodies. The HMAC is computed as RFC 2104
  * defines it, from the key's padded blocks and two one-shot SHA-256 calls: under load that costs
  * a fraction of a `createHmac` object per body, whose setup is most of the work for an event of
- * a few hundred bytes.
+ * a few hundred bytes. A key holds 128 bytes besides its secret.
  */
 export class HmacKey {
   private readonly key: Buffer;
-  /** The key XOR 0x36, one block, followed by the message being hashed. */
-  private inner: Buffer;
-  /** The key XOR 0x5c, one block, then room for the inner digest. */
-  private readonly outer: Buffer;
+  /** The key XOR 0x36 and XOR 0x5c, one block each. */
+  private readonly innerPad = Buffer.alloc(BLOCK);
+  private readonly outerPad = Buffer.alloc(BLOCK);
 
   constructor(secret: string | Uint8Array) {
     const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : Buffer.from(secret);
     this.key = bytes;
     const block = Buffer.alloc(BLOCK);
     (bytes.length > BLOCK ? crypto.createHash('sha256').update(bytes).digest() : bytes).copy(block);
-    this.inner = Buffer.alloc(BLOCK + 1024);
-    this.outer = Buffer.alloc(BLOCK + 32);
     for (let index = 0; index < BLOCK; index += 1) {
-      this.inner[index] = (block[index] as number) ^ 0x36;
-      this.outer[index] = (block[index] as number) ^ 0x5c;
+      this.innerPad[index] = (block[index] as number) ^ 0x36;
+      this.outerPad[index] = (block[index] as number) ^ 0x5c;
     }
   }
 
@@ -79,8 +79,10 @@ export class HmacKey {
       hmac.digest().copy(target);
       return target;
     }
-    this.outer.write(oneShotSha256Hex(this.innerMessage(parts)), BLOCK, 'hex');
-    target.write(oneShotSha256Hex(this.outer), 'hex');
+    const innerDigest = oneShotSha256Hex(this.innerMessage(parts));
+    this.outerPad.copy(outerScratch);
+    outerScratch.write(innerDigest, BLOCK, 'hex');
+    target.write(oneShotSha256Hex(outerScratch), 'hex');
     return target;
   }
 
@@ -88,18 +90,17 @@ export class HmacKey {
   private innerMessage(parts: readonly Uint8Array[]): Uint8Array {
     let length = BLOCK;
     for (const part of parts) length += part.length;
-    if (length > MAX_SCRATCH_BYTES) return Buffer.concat([this.inner.subarray(0, BLOCK), ...parts]);
-    if (length > this.inner.length) {
-      const larger = Buffer.alloc(Math.min(MAX_SCRATCH_BYTES, Math.max(length, this.inner.length * 2)));
-      this.inner.copy(larger, 0, 0, BLOCK);
-      this.inner = larger;
+    if (length > MAX_SCRATCH_BYTES) return Buffer.concat([this.innerPad, ...parts]);
+    if (length > innerScratch.length) {
+      innerScratch = Buffer.alloc(Math.min(MAX_SCRATCH_BYTES, Math.max(length, innerScratch.length * 2)));
     }
+    this.innerPad.copy(innerScratch);
     let offset = BLOCK;
     for (const part of parts) {
-      this.inner.set(part, offset);
+      innerScratch.set(part, offset);
       offset += part.length;
     }
-    return this.inner.subarray(0, length);
+    return innerScratch.subarray(0, length);
   }
 }
 
@@ -118,7 +119,30 @@ export function standardWebhooksSignature(
   timestampSeconds: number,
   body: Uint8Array,
 ): string {
-  const hmac = createHmac('sha256', standardWebhooksKey(secret));
-  hmac.update(`${id}.${timestampSeconds}.`).update(body);
-  return `v1,${hmac.digest('base64')}`;
+  const key = preparedKey(standardWebhooksKeys, secret, standardWebhooksKey);
+  return `v1,${key.digest(Buffer.from(`${id}.${timestampSeconds}.`), body).toString('base64')}`;
+}
+
+/**
+ * Keys prepared for the secrets deliveries are signed with, by secret, so that an attempt does
+ * not decode and pad its target's secret again. More secrets than any relay has targets clear
+ * the map, which then fills again with the secrets still in use.
+ */
+const tiledKeys = new Map<string, HmacKey>();
+const standardWebhooksKeys = new Map<string, HmacKey>();
+const MAX_PREPARED_KEYS = 10_000;
+const utf8Key = (secret: string): string => secret;
+
+function preparedKey(
+  keys: Map<string, HmacKey>,
+  secret: string,
+  bytesOf: (secret: string) => string | Uint8Array,
+): HmacKey {
+  let key = keys.get(secret);
+  if (key === undefined) {
+    if (keys.size >= MAX_PREPARED_KEYS) keys.clear();
+    key = new HmacKey(bytesOf(secret));
+    keys.set(secret, key);
+  }
+  return key;
 }

@@ -83,3 +83,23 @@ test('a secret without the whsec_ prefix is used as its UTF-8 bytes', () => {
   const expected = createHmac('sha256', 'mysecret').update('abc.1700000000.').update(body).digest('base64');
   assert.equal(standardWebhooksSignature('mysecret', 'abc', 1700000000, body), `v1,${expected}`);
 });
+
+test('signatures stay right as the prepared keys of many secrets come and go', () => {
+  const body = Buffer.from('{"type": "test"}');
+  const expectTiled = (secret: string): string =>
+    `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
+  const expectStandard = (secret: string): string =>
+    `v1,${createHmac('sha256', standardWebhooksKey(secret)).update('id.1.').update(body).digest('base64')}`;
+  // More secrets than the relay keeps prepared, so the keys are dropped and prepared again.
+  for (let round = 0; round < 2; round += 1) {
+    for (let index = 0; index < 10_050; index += 1) {
+      const secret = index % 2 === 0 ? `secret-${index}` : `whsec_${Buffer.from(`key-${index}`).toString('base64')}`;
+      if (index % 1000 !== 1 && index % 1000 !== 0) {
+        tiledSignature(secret, body);
+        continue;
+      }
+      assert.equal(tiledSignature(secret, body), expectTiled(secret), secret);
+      assert.equal(standardWebhooksSignature(secret, 'id', 1, body), expectStandard(secret), secret);
+    }
+  }
+});
