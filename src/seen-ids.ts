@@ -25,13 +25,22 @@ const SEED = randomBytes(4).readUInt32BE(0);
 /** One id as four 32-bit words; never all zero (see `keyOf`). */
 type Key = [number, number, number, number];
 
+/**
+ * Bits in a segment's filter: one per id is set, so a lookup that misses (nearly every one: a
+ * new event) passes over about 91% of the sealed segments after reading one bit, instead of
+ * probing their tables, which at three quarters full takes 8 or 9 slots on average.
+ */
+const FILTER_BITS_LOG2 = 19;
+const FILTER_BITS = 1 << FILTER_BITS_LOG2;
+
 class Segment {
   readonly table = new Uint32Array(SLOTS * WORDS);
+  private readonly filter = new Uint32Array(FILTER_BITS / 32);
   size = 0;
   /** Acceptance time of the newest id in the segment. */
   newest = -Infinity;
 
-  /** The slot holding `key`, or the empty slot where it would go; `first` is firstSlot(key). */
+  /** The slot holding `key`, or the empty slot where it would go, probing from `first`. */
   slotOf(key: Key, first: number): number {
     for (let slot = first; ; slot = (slot + 1) & (SLOTS - 1)) {
       const at = slot * WORDS;
@@ -43,14 +52,20 @@ class Segment {
     }
   }
 
-  has(key: Key, first: number): boolean {
-    return !isEmpty(this.table, this.slotOf(key, first));
+  /** `hash` is hashOf(key). */
+  has(key: Key, hash: number): boolean {
+    const bit = filterBit(hash);
+    if ((((this.filter[bit >>> 5] as number) >>> (bit & 31)) & 1) === 0) return false;
+    return !isEmpty(this.table, this.slotOf(key, hash & (SLOTS - 1)));
   }
 
   add(key: Key, at: number): void {
-    const slot = this.slotOf(key, firstSlot(key));
+    const hash = hashOf(key);
+    const slot = this.slotOf(key, hash & (SLOTS - 1));
     if (isEmpty(this.table, slot)) {
       this.table.set(key, slot * WORDS);
+      const bit = filterBit(hash);
+      this.filter[bit >>> 5] = (this.filter[bit >>> 5] as number) | (1 << (bit & 31));
       this.size += 1;
     }
     if (at > this.newest) this.newest = at;
@@ -70,12 +85,18 @@ class Segment {
   }
 }
 
-function firstSlot(key: Key): number {
+/** The id's hash, the same in every segment: its low bits choose the first slot. */
+function hashOf(key: Key): number {
   let hash = SEED;
   for (let index = 0; index < WORDS; index += 1) {
     hash = Math.imul(hash ^ (key[index] as number), 0x9e3779b1) ^ (hash >>> 15);
   }
-  return (hash ^ (hash >>> 16)) & (SLOTS - 1);
+  return hash ^ (hash >>> 16);
+}
+
+/** The id's bit in a segment's filter, mixed again so that it does not follow the slot. */
+function filterBit(hash: number): number {
+  return Math.imul(hash, 0x85ebca6b) >>> (32 - FILTER_BITS_LOG2);
 }
 
 function isEmpty(table: Uint32Array, slot: number): boolean {
@@ -94,10 +115,10 @@ export class SeenIds {
 
   has(id: string): boolean {
     const key = keyOf(id);
-    // Every segment hashes alike, so the first slot is found once for all of them.
-    const first = firstSlot(key);
+    // Every segment hashes alike, so the hash is found once for all of them.
+    const hash = hashOf(key);
     for (let index = this.segments.length - 1; index >= 0; index -= 1) {
-      if ((this.segments[index] as Segment).has(key, first)) return true;
+      if ((this.segments[index] as Segment).has(key, hash)) return true;
     }
     return false;
   }

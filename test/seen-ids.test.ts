@@ -59,3 +59,18 @@ test('its chunks give back every id with its segment time, for a compacted file'
   assert.deepEqual(ids.filter((id) => !restored.has(id)), []);
   assert.equal(restored.forgetBefore(6000), 5000);
 });
+
+test('every id is found in whichever segment holds it, and new ids in none', () => {
+  // Sealed segments are passed over by their filters for most ids they do not hold: none they
+  // hold may be passed over.
+  const seen = new SeenIds();
+  const count = Math.floor(SEGMENT_CAPACITY * 2.5);
+  for (let n = 0; n < count; n += 1) seen.add(n % 3 === 0 ? `catalog-${n}` : hexId(n + 1), n);
+  const missed: number[] = [];
+  for (let n = 0; n < count; n += 1) {
+    if (!seen.has(n % 3 === 0 ? `catalog-${n}` : hexId(n + 1))) missed.push(n);
+  }
+  assert.deepEqual(missed, []);
+  for (let n = count; n < count + 10_000; n += 1) assert.equal(seen.has(hexId(n + 1)), false);
+  assert.equal(seen.has('catalog-1'), false);
+});
