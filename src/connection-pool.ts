@@ -86,10 +86,15 @@ export class Connection {
 
 export class ConnectionPool {
   /**
-   * `tlsOptions` are added to every TLS connection's; tests trust their own certificate with
-   * `ca`. Certificates are verified as tls.connect does by default.
+   * `policy` is the address policy connections are held to; a config reload replaces it, and
+   * from then on it holds for connections still being made too. `tlsOptions` are added to every
+   * TLS connection's; tests trust their own certificate with `ca`. Certificates are verified as
+   * tls.connect does by default.
    */
-  constructor(private readonly tlsOptions: tls.ConnectionOptions = {}) {}
+  constructor(
+    public policy: UrlPolicy,
+    private readonly tlsOptions: tls.ConnectionOptions = {},
+  ) {}
 
   private readonly idle = new Map<string, Connection[]>();
   /** Every open connection, idle or in use, so that closing the pool can end them all. */
@@ -97,8 +102,8 @@ export class ConnectionPool {
   /** Set once the pool is closed: an attempt cut off then is not sent again. */
   closed = false;
 
-  /** An idle connection to `origin` that may be reused now under `policy`, if there is one. */
-  take(origin: Origin, policy: UrlPolicy, now: number): Connection | undefined {
+  /** An idle connection to `origin` that may be reused now under the policy, if there is one. */
+  take(origin: Origin, now: number): Connection | undefined {
     const idle = this.idle.get(origin.key);
     if (idle === undefined) return undefined;
     for (let connection = idle.pop(); connection !== undefined; connection = idle.pop()) {
@@ -106,7 +111,7 @@ export class ConnectionPool {
         connection.destroy();
         continue;
       }
-      if (!connection.allowedUnder(policy)) continue;
+      if (!connection.allowedUnder(this.policy)) continue;
       connection.socket.ref();
       return connection;
     }
@@ -118,12 +123,7 @@ export class ConnectionPool {
    * only allowed addresses; the address reached is judged again before the exchange is told
    * that it may write.
    */
-  connect(
-    origin: Origin,
-    policy: UrlPolicy,
-    lookup: LookupFunction,
-    exchange: Exchange,
-  ): Connection {
+  connect(origin: Origin, lookup: LookupFunction, exchange: Exchange): Connection {
     const options = { host: origin.hostname, port: origin.port, lookup, noDelay: true };
     // SNI carries host names only (RFC 6066, 3); an IP literal is checked against the certificate.
     const servername = net.isIP(origin.hostname) === 0 ? { servername: origin.hostname } : {};
@@ -135,7 +135,9 @@ export class ConnectionPool {
     this.open.add(connection);
     socket.setKeepAlive(true, TCP_KEEP_ALIVE_MS);
     socket.once('connect', () => {
-      if (!connection.allowedUnder(policy)) return;
+      // Judged under the policy of now, not of when the attempt began: a reload may have
+      // tightened it while the name was being resolved.
+      if (!connection.allowedUnder(this.policy)) return;
       if (!origin.secure) connection.exchange?.ready();
     });
     if (origin.secure) socket.once('secureConnect', () => connection.exchange?.ready());

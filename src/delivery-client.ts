@@ -68,7 +68,7 @@ export class DeliveryClient {
   private readonly parsedUrls = new Map<string, ParsedUrl>();
 
   constructor(options: DeliveryClientOptions) {
-    this.pool = new ConnectionPool(options.tls);
+    this.pool = new ConnectionPool(options.policy, options.tls);
     this.clock = options.clock;
     this.resolve = options.resolve;
     this.policy = options.policy;
@@ -78,6 +78,7 @@ export class DeliveryClient {
   /** Holds every later attempt to `policy`, on new and reused connections alike. */
   setPolicy(policy: UrlPolicy): void {
     this.policy = policy;
+    this.pool.policy = policy;
     this.parsedUrls.clear();
     this.lookup = guardedLookup(policy, this.resolve);
   }
@@ -185,7 +186,7 @@ class Attempt implements Exchange {
   start(fresh: boolean): void {
     const { client, origin, request } = this;
     const now = client.clock.now();
-    const idle = fresh ? undefined : client.pool.take(origin, client.policy, now);
+    const idle = fresh ? undefined : client.pool.take(origin, now);
     this.cancelTimeout = client.clock.schedule(request.timeoutMs, () => {
       const error = new Error(`no answer within ${request.timeoutMs} ms`);
       this.connection?.destroy(Object.assign(error, { code: 'ETIMEDOUT' }));
@@ -197,7 +198,7 @@ class Attempt implements Exchange {
       this.ready();
       return;
     }
-    this.connection = client.pool.connect(origin, client.policy, client.lookup, this);
+    this.connection = client.pool.connect(origin, client.lookup, this);
   }
 
   ready(): void {

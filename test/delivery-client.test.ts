@@ -256,6 +256,21 @@ test('a kept connection is judged again under a changed policy before it is reus
   assert.equal(receiver.connections(), 1);
 });
 
+test('a connection made while a reload tightens the policy is judged under the new one', async (t) => {
+  const receiver = await rawReceiver(t, answer(ok));
+  // The name resolves under the old policy; the reload lands before the connection is made.
+  const resolve: Resolver = async () => {
+    sender.setPolicy(strictPolicy);
+    return ['127.0.0.1'];
+  };
+  const sender = client(t, { resolve });
+  const result = await sender.send(attempt(`http://receiver.test:${receiver.port}/`));
+  assert.equal(result.statusCode, null);
+  const blocked = /^EBLOCKED: target address blocked: "receiver\.test" resolves to 127\.0\.0\.1/;
+  assert.match(String(result.error), blocked);
+  assert.equal(receiver.arrivals.length, 0);
+});
+
 test('a header value with a line break is refused before anything is dialled', async (t) => {
   const receiver = await rawReceiver(t, answer(ok));
   const sender = client(t);
