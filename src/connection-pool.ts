@@ -134,9 +134,10 @@ export class ConnectionPool {
     connection.exchange = exchange;
     this.open.add(connection);
     socket.setKeepAlive(true, TCP_KEEP_ALIVE_MS);
-    socket.once('connect', () => {
-      // Judged under the policy of now, not of when the attempt began: a reload may have
-      // tightened it while the name was being resolved.
+    // Put before tls.connect's own listener, which writes the ClientHello: a peer is judged
+    // before it is sent a byte, TLS handshake included. Judged under the policy of now, not of
+    // when the attempt began: a reload may have tightened it while the name was resolved.
+    socket.prependOnceListener('connect', () => {
       if (!connection.allowedUnder(this.policy)) return;
       if (!origin.secure) connection.exchange?.ready();
     });

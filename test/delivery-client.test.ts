@@ -271,6 +271,31 @@ test('a connection made while a reload tightens the policy is judged under the n
   assert.equal(receiver.arrivals.length, 0);
 });
 
+test('an https peer the policy refuses is not sent even the TLS handshake', async (t) => {
+  let received = 0;
+  const listener = createServer();
+  // The one connection the client makes, to learn the peer's address, ends without a byte.
+  const closed = new Promise<void>((resolve) => {
+    listener.once('connection', (socket) => {
+      socket.on('data', (chunk: Buffer) => (received += chunk.length));
+      socket.on('close', () => resolve());
+    });
+  });
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+  const port = (listener.address() as AddressInfo).port;
+  const resolve: Resolver = async () => {
+    sender.setPolicy(strictPolicy);
+    return ['127.0.0.1'];
+  };
+  const sender = client(t, { resolve });
+
+  const result = await sender.send(attempt(`https://receiver.test:${port}/`));
+  assert.match(String(result.error), /^EBLOCKED: target address blocked: "receiver\.test"/);
+  await closed;
+  assert.equal(received, 0);
+});
+
 test('a header value with a line break is refused before anything is dialled', async (t) => {
   const receiver = await rawReceiver(t, answer(ok));
   const sender = client(t);
