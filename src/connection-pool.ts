@@ -79,6 +79,14 @@ export class Connection {
     return true;
   }
 
+  /**
+   * False once the socket is destroyed or its peer has ended it, which may be some time before
+   * its 'close' event takes it out of the pool.
+   */
+  get usable(): boolean {
+    return !this.socket.destroyed && this.socket.writable && !this.socket.readableEnded;
+  }
+
   destroy(error?: Error): void {
     this.socket.destroy(error);
   }
@@ -107,7 +115,7 @@ export class ConnectionPool {
     const idle = this.idle.get(origin.key);
     if (idle === undefined) return undefined;
     for (let connection = idle.pop(); connection !== undefined; connection = idle.pop()) {
-      if (connection.reuseUntil <= now) {
+      if (connection.reuseUntil <= now || !connection.usable) {
         connection.destroy();
         continue;
       }
@@ -151,6 +159,10 @@ export class ConnectionPool {
    */
   release(connection: Connection, now: number, keepAliveSeconds: number | undefined): void {
     connection.exchange = null;
+    if (!connection.usable) {
+      connection.destroy();
+      return;
+    }
     let idle = this.idle.get(connection.origin.key);
     if (idle === undefined) {
       idle = [];
