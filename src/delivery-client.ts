@@ -39,6 +39,12 @@ const MAX_DETAIL_BYTES = ERROR_DETAIL_CHARS * 4;
 /** Target URLs kept parsed; more than any relay has targets, so the map is rarely cleared. */
 const MAX_PARSED_URLS = 10_000;
 
+/**
+ * How a kept connection fails when the receiver had closed it as idle just as the request went
+ * out (or the request was written to its closed end): the request may be sent once more.
+ */
+const RESENDABLE_ON_REUSED_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
+
 /** A header value as RFC 9110 allows it: no control characters but tab. */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -98,7 +104,8 @@ export class DeliveryClient {
         resolve({ statusCode: null, error: parsed.refusal });
         return;
       }
-      new Attempt(this, parsed.origin, head, request, resolve).start(false);
+      const deadline = this.clock.now() + request.timeoutMs;
+      new Attempt(this, parsed.origin, head, request, deadline, resolve).start(false);
     });
   }
 
@@ -170,6 +177,8 @@ class Attempt implements Exchange {
     private readonly origin: Origin,
     private readonly head: string,
     private readonly request: AttemptRequest,
+    /** When the attempt times out (clock milliseconds), a resend on a fresh connection included. */
+    private readonly deadline: number,
     private readonly resolve: (result: AttemptResult) => void,
   ) {
     this.parser = new ResponseParser({
@@ -187,7 +196,7 @@ class Attempt implements Exchange {
     const { client, origin, request } = this;
     const now = client.clock.now();
     const idle = fresh ? undefined : client.pool.take(origin, now);
-    this.cancelTimeout = client.clock.schedule(request.timeoutMs, () => {
+    this.cancelTimeout = client.clock.schedule(this.deadline - now, () => {
       const error = new Error(`no answer within ${request.timeoutMs} ms`);
       this.connection?.destroy(Object.assign(error, { code: 'ETIMEDOUT' }));
     });
@@ -230,15 +239,27 @@ class Attempt implements Exchange {
       this.settleWithStatus();
       return;
     }
-    // A keep-alive connection the receiver closed just as it was reused: the request never
-    // reached it, so one fresh connection is tried at once (this is not a retry).
-    if (this.reused && !this.answered && !this.settled && !this.client.pool.closed) {
+    if (this.mayResend(error)) {
       this.settled = true;
-      new Attempt(this.client, this.origin, this.head, this.request, this.resolve).start(true);
+      const { client, origin, head, request, deadline, resolve } = this;
+      new Attempt(client, origin, head, request, deadline, resolve).start(true);
       return;
     }
     const hangUp = Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
     this.settle({ statusCode: null, error: describeFailure(error ?? hangUp) });
+  }
+
+  /**
+   * A keep-alive connection the receiver closed just as it was reused, before a byte of an
+   * answer: the request most likely never reached it, so it goes once more on a fresh
+   * connection within the same deadline (this is not a retry). Not after the attempt timed out
+   * or was cut off by the relay: that request may be being processed.
+   */
+  private mayResend(error: Error | undefined): boolean {
+    if (!this.reused || this.answered || this.settled || this.client.pool.closed) return false;
+    if (this.client.clock.now() >= this.deadline) return false;
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    return error === undefined || RESENDABLE_ON_REUSED_CONNECTION.has(code ?? '');
   }
 
   private onHead(answer: ResponseHead): void {

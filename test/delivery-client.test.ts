@@ -64,6 +64,11 @@ async function rawReceiver(t: TestContext, script: Script): Promise<RawReceiver>
 const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 const answer = (text: string): Script => (_arrival, socket) => socket.write(text);
 
+/** Lets the event loop run until `done` holds (the fake clock stays where it is). */
+async function until(done: () => boolean): Promise<void> {
+  while (!done()) await new Promise((resolve) => setImmediate(resolve));
+}
+
 const security = { allowHttp: true, allowPrivateAddresses: false, blockNetworks: [] };
 const localPolicy = compileUrlPolicy({ ...security, allowHosts: ['127.0.0.1'] });
 const strictPolicy = compileUrlPolicy({ ...security, allowHosts: [] });
@@ -234,10 +239,47 @@ test('an attempt without an answer ends at its timeout and drops the connection'
   const sender = client(t, { clock });
   const url = `http://127.0.0.1:${receiver.port}/`;
   const sent = sender.send(attempt(url));
-  while (receiver.arrivals.length === 0) await new Promise((resolve) => setImmediate(resolve));
+  await until(() => receiver.arrivals.length === 1);
   clock.advance(10_000);
   assert.deepEqual(await sent, { statusCode: null, error: 'ETIMEDOUT: no answer within 10000 ms' });
   assert.equal(clock.pendingTimers, 0);
+});
+
+test('an attempt on a kept connection that times out is not sent again', async (t) => {
+  // The first request is answered, the second is left hanging, a third would be answered.
+  const receiver = await rawReceiver(t, (_arrival, socket, index) => {
+    if (index !== 2) socket.write(ok);
+  });
+  const clock = new FakeClock();
+  const sender = client(t, { clock });
+  const url = `http://127.0.0.1:${receiver.port}/`;
+  await sender.send(attempt(url));
+  const sent = sender.send(attempt(url));
+  await until(() => receiver.arrivals.length === 2);
+  clock.advance(10_000);
+  assert.deepEqual(await sent, { statusCode: null, error: 'ETIMEDOUT: no answer within 10000 ms' });
+  assert.equal(receiver.arrivals.length, 2);
+});
+
+test('the one resend after a kept connection closed stays within the attempt timeout', async (t) => {
+  const hanging: Socket[] = [];
+  const receiver = await rawReceiver(t, (_arrival, socket, index) => {
+    if (index === 1) socket.write(ok);
+    else hanging.push(socket);
+  });
+  const clock = new FakeClock();
+  const sender = client(t, { clock });
+  const url = `http://127.0.0.1:${receiver.port}/`;
+  await sender.send(attempt(url));
+  const sent = sender.send(attempt(url));
+  await until(() => receiver.arrivals.length === 2);
+  clock.advance(6_000);
+  hanging[0]?.destroy();
+  await until(() => receiver.arrivals.length === 3);
+  clock.advance(4_000);
+  assert.equal(clock.pendingTimers, 0);
+  assert.deepEqual(await sent, { statusCode: null, error: 'ETIMEDOUT: no answer within 10000 ms' });
+  assert.deepEqual(receiver.arrivals.map((arrival) => arrival.connection), [1, 1, 2]);
 });
 
 test('a kept connection is judged again under a changed policy before it is reused', async (t) => {
