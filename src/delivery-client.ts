@@ -30,8 +30,12 @@ export interface AttemptResult {
   error: string | null;
 }
 
-/** How much of a successful answer is read before the connection is dropped instead. */
-const MAX_DRAIN_BYTES = 1_048_576;
+/**
+ * How many bytes of an answer are read, framing and interim answers included, before the
+ * connection is dropped instead: a receiver cannot keep an attempt busy with a body that never
+ * ends, nor with framing that carries next to no body (long chunk extensions, endless 1xx).
+ */
+const MAX_ANSWER_BYTES = 1_048_576;
 
 /** How much of an error answer is read for `error_detail` before the connection is dropped. */
 const MAX_DETAIL_BYTES = ERROR_DETAIL_CHARS * 4;
@@ -165,7 +169,9 @@ class Attempt implements Exchange {
   private status: number | null = null;
   private retryAfter: string | undefined;
   private keepAliveSeconds: number | undefined;
+  /** Bytes read from the connection, and bytes of the body among them. */
   private received = 0;
+  private bodyReceived = 0;
   private detail: Buffer[] = [];
   private answered = false;
   private settled = false;
@@ -221,6 +227,12 @@ class Attempt implements Exchange {
 
   receive(chunk: Buffer): void {
     this.answered = true;
+    this.received += chunk.length;
+    if (this.received > MAX_ANSWER_BYTES) {
+      const error = new Error(`the answer ran over ${MAX_ANSWER_BYTES} bytes`);
+      this.connection?.destroy(Object.assign(error, { code: 'EMSGSIZE' }));
+      return;
+    }
     try {
       this.parser.feed(chunk);
     } catch (error) {
@@ -271,13 +283,11 @@ class Attempt implements Exchange {
   }
 
   private onBody(chunk: Buffer): void {
-    this.received += chunk.length;
-    if (isSuccess(this.status)) {
-      if (this.received > MAX_DRAIN_BYTES) this.connection?.destroy();
-      return;
-    }
+    // A success is settled already: the rest is read only to reuse the connection.
+    if (isSuccess(this.status)) return;
+    this.bodyReceived += chunk.length;
     this.detail.push(chunk);
-    if (this.received >= MAX_DETAIL_BYTES) {
+    if (this.bodyReceived >= MAX_DETAIL_BYTES) {
       this.settleWithStatus();
       this.connection?.destroy();
     }

@@ -233,6 +233,34 @@ test('bytes after a complete answer keep the attempt but drop the connection', a
   assert.equal(receiver.connections(), 2);
 });
 
+test('an answer of long chunk extensions around a tiny body is cut off at 1 MiB', async (t) => {
+  // 1.2 MB on the wire for a body of 300 bytes, which is under the part kept for the history.
+  const chunk = `1;${'e'.repeat(4000)}\r\nx\r\n`;
+  const start = 'HTTP/1.1 500 Internal Server Error\r\nTransfer-Encoding: chunked\r\n\r\n';
+  const padded = `${start}${chunk.repeat(300)}0\r\n\r\n`;
+  const receiver = await rawReceiver(t, (_arrival, socket, index) => {
+    socket.write(index === 1 ? padded : ok);
+  });
+  const sender = client(t);
+  const url = `http://127.0.0.1:${receiver.port}/`;
+  const cut = await sender.send(attempt(url));
+  assert.equal(cut.statusCode, 500);
+  assert.match(String(cut.error), /^HTTP 500: x{200,256}$/);
+  assert.deepEqual(await sender.send(attempt(url)), success);
+  assert.deepEqual(receiver.arrivals.map((arrival) => arrival.connection), [1, 2]);
+});
+
+test('endless interim answers fail the attempt at 1 MiB', async (t) => {
+  const interim = 'HTTP/1.1 100 Continue\r\n\r\n'.repeat(45_000);
+  const receiver = await rawReceiver(t, answer(`${interim}${ok}`));
+  const sender = client(t);
+  const result = await sender.send(attempt(`http://127.0.0.1:${receiver.port}/`));
+  assert.deepEqual(result, {
+    statusCode: null,
+    error: 'EMSGSIZE: the answer ran over 1048576 bytes',
+  });
+});
+
 test('an attempt without an answer ends at its timeout and drops the connection', async (t) => {
   const receiver = await rawReceiver(t, () => {});
   const clock = new FakeClock();
