@@ -57,6 +57,10 @@ type Stage =
   | 'done';
 
 const STATUS_LINE = /^HTTP\/1\.([01]) (\d{3})(?: [^\r\n]*)?$/;
+/** A field name is a token (RFC 9110, 5.1): no whitespace, in particular none before the colon. */
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+/** CR or LF not part of a CRLF, or NUL: what a lenient reader might take as a line break. */
+const STRAY_BREAK = /\r|\n|\0/;
 const HEX = /^[0-9A-Fa-f]{1,8}$/;
 const DIGITS = /^\d{1,15}$/;
 const CRLF = Buffer.from('\r\n');
@@ -132,6 +136,11 @@ export class ResponseParser {
       return joined.subarray(2);
     }
     const end = joined.indexOf(delimiter);
+    // A head ended by bare LFs would otherwise wait for the timeout to fail (RFC 9112, 2.2).
+    const bareEnd = this.stage === 'head' ? joined.indexOf(BARE_LF_END) : -1;
+    if (bareEnd !== -1 && (end === -1 || bareEnd < end)) {
+      throw new ResponseParseError('head with bare LF line ends');
+    }
     const limit = this.stage === 'head' ? MAX_HEAD_BYTES : MAX_CHUNK_LINE_BYTES;
     if (end === -1) {
       if (joined.length > limit) {
@@ -153,6 +162,12 @@ export class ResponseParser {
 
   private head(text: string): void {
     const lines = text.split('\r\n');
+    // A line break other than CRLF would be read differently by other parsers: refused.
+    const stray = lines.find((line) => STRAY_BREAK.test(line));
+    if (stray !== undefined) {
+      const shown = JSON.stringify(stray.slice(0, 64));
+      throw new ResponseParseError(`line with a bare CR, LF or NUL ${shown}`);
+    }
     const status = STATUS_LINE.exec(lines[0] ?? '');
     if (status === null) {
       throw new ResponseParseError(`status line ${JSON.stringify(lines[0]?.slice(0, 64))}`);
@@ -238,6 +253,7 @@ export class ResponseParser {
 
 const EMPTY = Buffer.alloc(0);
 const DOUBLE_CRLF = Buffer.from('\r\n\r\n');
+const BARE_LF_END = Buffer.from('\n\n');
 
 interface FramingHeaders {
   'content-length'?: string;
@@ -269,6 +285,9 @@ function readHeaders(lines: readonly string[]): FramingHeaders {
       throw new ResponseParseError(`header line ${JSON.stringify(line.slice(0, 64))}`);
     }
     const name = line.slice(0, colon).toLowerCase();
+    if (!TOKEN.test(name)) {
+      throw new ResponseParseError(`header name ${JSON.stringify(name.slice(0, 64))}`);
+    }
     if (!WANTED.has(name)) continue;
     const value = line.slice(colon + 1).trim();
     headers[name] = headers[name] === undefined ? value : `${headers[name]}, ${value}`;

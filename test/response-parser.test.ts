@@ -141,6 +141,7 @@ test('repeated Content-Length headers must agree', () => {
 });
 
 test('malformed answers are refused with what was wrong', () => {
+  const stray = 'line with a bare CR, LF or NUL';
   const refusals: Array<[string, string]> = [
     ['HTTP/2 200\r\n\r\n', 'status line "HTTP/2 200"'],
     ['hello\r\n\r\n', 'status line "hello"'],
@@ -157,6 +158,11 @@ test('malformed answers are refused with what was wrong', () => {
       'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK',
       'data after the end of the answer',
     ],
+    ['HTTP/1.1 200 OK\r\nContent-Length : 5\r\n\r\nhello', 'header name "content-length "'],
+    ['HTTP/1.1 200 OK\r\nX: a\nContent-Length: 0\r\n\r\n', `${stray} "X: a\\nContent-Length: 0"`],
+    ['HTTP/1.1 200 OK\r\nX: a\rb\r\nContent-Length: 0\r\n\r\n', `${stray} "X: a\\rb"`],
+    ['HTTP/1.1 200 OK\r\nX: a\0b\r\nContent-Length: 0\r\n\r\n', `${stray} "X: a\\u0000b"`],
+    ['HTTP/1.1 200 OK\nContent-Length: 2\n\nok', 'head with bare LF line ends'],
   ];
   for (const [answer, reason] of refusals) {
     const expected = { name: 'ResponseParseError', message: `invalid HTTP answer: ${reason}` };
