@@ -289,7 +289,7 @@ test('an attempt on a kept connection that times out is not sent again', async (
   assert.equal(receiver.arrivals.length, 2);
 });
 
-test('the one resend after a kept connection closed stays within the attempt timeout', async (t) => {
+test('the resend after a kept connection closed keeps the attempt timeout', async (t) => {
   const hanging: Socket[] = [];
   const receiver = await rawReceiver(t, (_arrival, socket, index) => {
     if (index === 1) socket.write(ok);
@@ -326,7 +326,7 @@ test('a kept connection is judged again under a changed policy before it is reus
   assert.equal(receiver.connections(), 1);
 });
 
-test('a connection made while a reload tightens the policy is judged under the new one', async (t) => {
+test('a connection made during a reload is judged under the new policy', async (t) => {
   const receiver = await rawReceiver(t, answer(ok));
   // The name resolves under the old policy; the reload lands before the connection is made.
   const resolve: Resolver = async () => {
