@@ -49,6 +49,8 @@ const MAX_PARSED_URLS = 10_000;
  */
 const RESENDABLE_ON_REUSED_CONNECTION = new Set(['ECONNRESET', 'EPIPE']);
 
+/** A header name as RFC 9110 allows it: a token. */
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** A header value as RFC 9110 allows it: no control characters but tab. */
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
 
@@ -128,6 +130,12 @@ export class DeliveryClient {
     if (parsed !== undefined) return parsed;
 
     const url = new URL(text);
+    // Registration allows nothing else, but a data file is only a file: as node:http did, any
+    // other scheme is refused rather than spoken to as if it were http.
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+      const error = new TypeError(`Protocol ${JSON.stringify(url.protocol)} not supported`);
+      throw Object.assign(error, { code: 'ERR_INVALID_PROTOCOL' });
+    }
     let refusal: string | null = null;
     try {
       checkLiteralHost(url, this.policy);
@@ -152,7 +160,8 @@ function requestHead(start: string, headers: Record<string, string>, length: num
   let head = start;
   for (const name in headers) {
     const value = headers[name] as string;
-    // The values are the relay's own, but one with CR or LF would split the request.
+    // The headers are the relay's own, but a CR or LF in one would split the request.
+    if (!HEADER_NAME.test(name)) throw new TypeError('a header name has a character not allowed');
     if (!HEADER_VALUE.test(value)) {
       throw new TypeError(`header ${name} has a character not allowed`);
     }

@@ -377,6 +377,28 @@ test('a header value with a line break is refused before anything is dialled', a
   assert.equal(receiver.connections(), 0);
 });
 
+test('a header name with a line break is refused before anything is dialled', async (t) => {
+  const receiver = await rawReceiver(t, answer(ok));
+  const sender = client(t);
+  const request = attempt(`http://127.0.0.1:${receiver.port}/`);
+  request.headers['X-Evil: 1\r\nX-Injected'] = '1';
+  const result = await sender.send(request);
+  const error = 'TypeError: a header name has a character not allowed';
+  assert.deepEqual(result, { statusCode: null, error });
+  assert.equal(receiver.connections(), 0);
+});
+
+test('a target URL that is not http or https is refused before anything is dialled', async (t) => {
+  const receiver = await rawReceiver(t, answer(ok));
+  const sender = client(t);
+  for (const scheme of ['ftp', 'ws', 'gopher']) {
+    const result = await sender.send(attempt(`${scheme}://127.0.0.1:${receiver.port}/`));
+    const error = `ERR_INVALID_PROTOCOL: Protocol "${scheme}:" not supported`;
+    assert.deepEqual(result, { statusCode: null, error });
+  }
+  assert.equal(receiver.connections(), 0);
+});
+
 /** An https receiver with the test certificate, answering 200 with a chunked body. */
 async function tlsReceiver(t: TestContext): Promise<{ url: string; connections: () => number }> {
   let connections = 0;
