@@ -29,8 +29,11 @@ export interface Origin {
   port: number;
 }
 
-/** Idle connections kept per origin, as many as the node:http agent kept before. */
-const MAX_IDLE_PER_ORIGIN = 1024;
+/**
+ * Idle connections kept over all origins (node:http's agent kept up to 1024 per origin, without
+ * a bound on their sum); past it the longest idle one is closed.
+ */
+const MAX_IDLE_CONNECTIONS = 1024;
 /** TCP keep-alive probes start after this long idle, as node:http's agent does. */
 const TCP_KEEP_ALIVE_MS = 1_000;
 /** Reuse stops this long before the end of the idle time a receiver announced (as node:http). */
@@ -92,19 +95,33 @@ export class Connection {
   }
 }
 
+export interface PoolOptions {
+  /** Added to every TLS connection's options; tests trust their own certificate with `ca`. */
+  tls?: tls.ConnectionOptions;
+  /** Idle connections kept over all origins. */
+  maxIdle?: number;
+}
+
 export class ConnectionPool {
+  private readonly tlsOptions: tls.ConnectionOptions;
+  private readonly maxIdle: number;
+
   /**
    * `policy` is the address policy connections are held to; a config reload replaces it, and
-   * from then on it holds for connections still being made too. `tlsOptions` are added to every
-   * TLS connection's; tests trust their own certificate with `ca`. Certificates are verified as
+   * from then on it holds for connections still being made too. Certificates are verified as
    * tls.connect does by default.
    */
   constructor(
     public policy: UrlPolicy,
-    private readonly tlsOptions: tls.ConnectionOptions = {},
-  ) {}
+    options: PoolOptions = {},
+  ) {
+    this.tlsOptions = options.tls ?? {};
+    this.maxIdle = options.maxIdle ?? MAX_IDLE_CONNECTIONS;
+  }
 
   private readonly idle = new Map<string, Connection[]>();
+  /** The idle connections of every origin, longest idle first. */
+  private readonly idleOrder = new Set<Connection>();
   /** Every open connection, idle or in use, so that closing the pool can end them all. */
   private readonly open = new Set<Connection>();
   /** Set once the pool is closed: an attempt cut off then is not sent again. */
@@ -115,6 +132,7 @@ export class ConnectionPool {
     const idle = this.idle.get(origin.key);
     if (idle === undefined) return undefined;
     for (let connection = idle.pop(); connection !== undefined; connection = idle.pop()) {
+      this.idleOrder.delete(connection);
       if (connection.reuseUntil <= now || !connection.usable) {
         connection.destroy();
         continue;
@@ -159,31 +177,39 @@ export class ConnectionPool {
    */
   release(connection: Connection, now: number, keepAliveSeconds: number | undefined): void {
     connection.exchange = null;
-    if (!connection.usable) {
+    connection.reuseUntil =
+      keepAliveSeconds === undefined
+        ? Infinity
+        : now + keepAliveSeconds * 1000 - KEEP_ALIVE_MARGIN_MS;
+    if (!connection.usable || connection.reuseUntil <= now) {
       connection.destroy();
       return;
+    }
+
+    const [longestIdle] = this.idleOrder;
+    if (longestIdle !== undefined && this.idleOrder.size >= this.maxIdle) {
+      this.removeIdle(longestIdle);
+      longestIdle.destroy();
     }
     let idle = this.idle.get(connection.origin.key);
     if (idle === undefined) {
       idle = [];
       this.idle.set(connection.origin.key, idle);
     }
-    if (idle.length >= MAX_IDLE_PER_ORIGIN) {
-      connection.destroy();
-      return;
-    }
-    connection.reuseUntil =
-      keepAliveSeconds === undefined
-        ? Infinity
-        : now + keepAliveSeconds * 1000 - KEEP_ALIVE_MARGIN_MS;
     // An idle connection does not keep the process alive.
     connection.socket.unref();
     idle.push(connection);
+    this.idleOrder.add(connection);
   }
 
-  /** Drops a closed connection from its origin's idle list. */
+  /** Drops a closed connection from the pool. */
   forget(connection: Connection): void {
     this.open.delete(connection);
+    this.removeIdle(connection);
+  }
+
+  private removeIdle(connection: Connection): void {
+    this.idleOrder.delete(connection);
     const idle = this.idle.get(connection.origin.key);
     if (idle === undefined) return;
     const index = idle.lastIndexOf(connection);
@@ -196,5 +222,6 @@ export class ConnectionPool {
     this.closed = true;
     for (const connection of [...this.open]) connection.destroy();
     this.idle.clear();
+    this.idleOrder.clear();
   }
 }

@@ -80,7 +80,7 @@ export class DeliveryClient {
   private readonly parsedUrls = new Map<string, ParsedUrl>();
 
   constructor(options: DeliveryClientOptions) {
-    this.pool = new ConnectionPool(options.policy, options.tls);
+    this.pool = new ConnectionPool(options.policy, options.tls ? { tls: options.tls } : {});
     this.clock = options.clock;
     this.resolve = options.resolve;
     this.policy = options.policy;

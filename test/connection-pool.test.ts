@@ -55,3 +55,27 @@ test('a connection destroyed before its close event is neither kept nor handed o
   destroyedWhileIdle.destroy();
   assert.equal(pool.take(origin, 0), undefined);
 });
+
+test('past the idle limit over all origins, the longest idle connection is closed', async (t) => {
+  const [first, second] = [await silentListener(t), await silentListener(t)];
+  const pool = new ConnectionPool(policy, { maxIdle: 2 });
+  t.after(() => pool.destroyAll());
+  const oldest = await connected(pool, first);
+  const other = await connected(pool, second);
+  const newest = await connected(pool, first);
+
+  for (const connection of [oldest, other, newest]) pool.release(connection, 0, undefined);
+  assert.equal(oldest.socket.destroyed, true);
+  assert.equal(pool.take(first, 0), newest);
+  assert.equal(pool.take(first, 0), undefined);
+  assert.equal(pool.take(second, 0), other);
+});
+
+test('a connection whose announced idle time is nearly over is closed, not kept', async (t) => {
+  const origin = await silentListener(t);
+  const pool = new ConnectionPool(policy);
+  t.after(() => pool.destroyAll());
+  const connection = await connected(pool, origin);
+  pool.release(connection, 0, 1);
+  assert.equal(connection.socket.destroyed, true);
+});
