@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
-import type { ConnectionOptions } from 'node:tls';
+import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import { test, type TestContext } from 'node:test';
 import { DeliveryClient, type AttemptRequest } from '../src/delivery-client.js';
 import { compileUrlPolicy, type Resolver } from '../src/target-url.js';
@@ -22,6 +22,8 @@ interface RawReceiver {
   port: number;
   arrivals: Arrival[];
   connections(): number;
+  /** Connections not yet closed. */
+  open(): number;
 }
 
 /**
@@ -58,15 +60,22 @@ async function rawReceiver(t: TestContext, script: Script): Promise<RawReceiver>
     for (const socket of sockets) socket.destroy();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
-  return { port: (server.address() as AddressInfo).port, arrivals, connections: () => connections };
+  const port = (server.address() as AddressInfo).port;
+  return { port, arrivals, connections: () => connections, open: () => sockets.size };
 }
 
 const ok = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok';
 const answer = (text: string): Script => (_arrival, socket) => socket.write(text);
 
-/** Lets the event loop run until `done` holds (the fake clock stays where it is). */
+/**
+ * Lets the event loop run until `done` holds (the fake clock stays where it is); fails after so
+ * many turns of the loop that what it waits for is not coming.
+ */
 async function until(done: () => boolean): Promise<void> {
-  while (!done()) await new Promise((resolve) => setImmediate(resolve));
+  for (let turns = 0; !done(); turns += 1) {
+    if (turns === 100_000) throw new Error('gave up waiting');
+    await new Promise((resolve) => setImmediate(resolve));
+  }
 }
 
 const security = { allowHttp: true, allowPrivateAddresses: false, blockNetworks: [] };
@@ -366,6 +375,31 @@ test('an https peer the policy refuses is not sent even the TLS handshake', asyn
   assert.equal(received, 0);
 });
 
+test('the request keeps path and query as the URL encodes them, and Host its port', async (t) => {
+  const receiver = await rawReceiver(t, answer(ok));
+  const resolve: Resolver = async () => ['127.0.0.1'];
+  const sender = client(t, { resolve });
+  const url = `http://Receiver.TEST:${receiver.port}/a%20b/\u20ac?q=%2F&r=a b#frag`;
+  assert.deepEqual(await sender.send(attempt(url)), success);
+  const [start, host] = receiver.arrivals[0]?.head.split('\r\n') ?? [];
+  assert.equal(start, 'POST /a%20b/%E2%82%AC?q=%2F&r=a%20b HTTP/1.1');
+  assert.equal(host, `Host: receiver.test:${receiver.port}`);
+});
+
+test('closing the client closes idle connections and fails the attempts under way', async (t) => {
+  const answering = await rawReceiver(t, answer(ok));
+  const silent = await rawReceiver(t, () => {});
+  const sender = client(t);
+  await sender.send(attempt(`http://127.0.0.1:${answering.port}/`));
+  const hanging = sender.send(attempt(`http://127.0.0.1:${silent.port}/`));
+  await until(() => silent.arrivals.length === 1);
+
+  sender.close();
+  assert.deepEqual(await hanging, { statusCode: null, error: 'ECONNRESET: socket hang up' });
+  await until(() => answering.open() === 0 && silent.open() === 0);
+  assert.equal(silent.arrivals.length, 1);
+});
+
 test('a header value with a line break is refused before anything is dialled', async (t) => {
   const receiver = await rawReceiver(t, answer(ok));
   const sender = client(t);
@@ -399,22 +433,47 @@ test('a target URL that is not http or https is refused before anything is diall
   assert.equal(receiver.connections(), 0);
 });
 
-/** An https receiver with the test certificate, answering 200 with a chunked body. */
-async function tlsReceiver(t: TestContext): Promise<{ url: string; connections: () => number }> {
+interface TlsReceiver {
+  url: string;
+  port: number;
+  connections: () => number;
+  requests: () => number;
+  /** The protocol each connection agreed by ALPN (false: none was offered). */
+  protocols: Array<string | false | null>;
+}
+
+/**
+ * An https receiver with the test certificate (for 127.0.0.1 and localhost), answering 200 with
+ * a chunked body. It offers h2 by ALPN, so a client offering h2 would get it.
+ */
+async function tlsReceiver(t: TestContext): Promise<TlsReceiver> {
   let connections = 0;
+  let requests = 0;
+  const protocols: Array<string | false | null> = [];
   const credentials = { cert: TEST_CERTIFICATE, key: TEST_PRIVATE_KEY };
-  const server = createHttpsServer(credentials, (request, response) => {
+  const options = { ...credentials, ALPNProtocols: ['h2', 'http/1.1'] };
+  const server = createHttpsServer(options, (request, response) => {
+    requests += 1;
     request.resume();
     request.on('end', () => response.end(`${request.method} ${request.url}`));
   });
-  server.on('secureConnection', () => (connections += 1));
+  server.on('secureConnection', (socket: TLSSocket) => {
+    connections += 1;
+    protocols.push(socket.alpnProtocol);
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   t.after(() => {
     server.closeAllConnections();
     return new Promise<void>((resolve) => server.close(() => resolve()));
   });
   const port = (server.address() as AddressInfo).port;
-  return { url: `https://127.0.0.1:${port}/hook`, connections: () => connections };
+  return {
+    url: `https://127.0.0.1:${port}/hook`,
+    port,
+    connections: () => connections,
+    requests: () => requests,
+    protocols,
+  };
 }
 
 test('an https receiver is reached over TLS, and its connection is kept', async (t) => {
@@ -424,6 +483,29 @@ test('an https receiver is reached over TLS, and its connection is kept', async 
     assert.deepEqual(await sender.send(attempt(receiver.url)), success);
   }
   assert.equal(receiver.connections(), 1);
+  assert.deepEqual(receiver.protocols, [false]);
+});
+
+test('an https receiver reached by a name its certificate does not carry is refused', async (t) => {
+  const receiver = await tlsReceiver(t);
+  const resolve: Resolver = async () => ['127.0.0.1'];
+  const sender = client(t, { resolve, tls: { ca: TEST_CERTIFICATE } });
+  const result = await sender.send(attempt(`https://receiver.test:${receiver.port}/hook`));
+  assert.equal(result.statusCode, null);
+  const mismatch = "Hostname/IP does not match certificate's altnames: Host: receiver.test.";
+  assert.ok(String(result.error).startsWith(`ERR_TLS_CERT_ALTNAME_INVALID: ${mismatch}`));
+  assert.equal(receiver.requests(), 0);
+});
+
+test('a TLS handshake that never completes ends at the attempt timeout', async (t) => {
+  const receiver = await rawReceiver(t, () => {});
+  const clock = new FakeClock();
+  const sender = client(t, { clock, tls: { ca: TEST_CERTIFICATE } });
+  const sent = sender.send(attempt(`https://127.0.0.1:${receiver.port}/`));
+  await until(() => receiver.connections() === 1);
+  clock.advance(10_000);
+  assert.deepEqual(await sent, { statusCode: null, error: 'ETIMEDOUT: no answer within 10000 ms' });
+  assert.equal(receiver.arrivals.length, 0);
 });
 
 test('an https receiver whose certificate is not trusted is never sent the request', async (t) => {
