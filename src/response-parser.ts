@@ -67,8 +67,14 @@ const CRLF = Buffer.from('\r\n');
 
 export class ResponseParser {
   private stage: Stage = 'head';
-  /** Bytes of a head, chunk-size line or trailer section not yet complete. */
+  /**
+   * Bytes of a head, chunk-size line or trailer section not yet complete: the first
+   * `pendingLength` bytes of `pending`, which grows by doubling, so that a head sent a byte at a
+   * time costs time in proportion to its length rather than to its square. None of them starts
+   * a delimiter except possibly the last three.
+   */
   private pending: Buffer | null = null;
+  private pendingLength = 0;
   private chunkRemaining = 0;
   private reusable = false;
 
@@ -127,17 +133,20 @@ export class ResponseParser {
 
   /** Gathers bytes up to a delimiter (a blank line for heads and trailers, CRLF otherwise). */
   private line(data: Buffer): Buffer {
-    const joined = this.pending === null ? data : Buffer.concat([this.pending, data]);
+    const searched = this.pendingLength;
+    const joined = searched === 0 ? data : this.appendPending(data);
     const delimiter = this.stage === 'chunk-size' ? CRLF : DOUBLE_CRLF;
     // A trailer section may be empty: then it is a single CRLF.
     if (this.stage === 'trailers' && joined.length >= 2 && joined[0] === 13 && joined[1] === 10) {
-      this.pending = null;
+      this.dropPending();
       this.finish();
       return joined.subarray(2);
     }
-    const end = joined.indexOf(delimiter);
+    // The bytes searched before cannot hold a delimiter, bar one that began in their last three.
+    const from = Math.max(0, searched - (DOUBLE_CRLF.length - 1));
+    const end = joined.indexOf(delimiter, from);
     // A head ended by bare LFs would otherwise wait for the timeout to fail (RFC 9112, 2.2).
-    const bareEnd = this.stage === 'head' ? joined.indexOf(BARE_LF_END) : -1;
+    const bareEnd = this.stage === 'head' ? joined.indexOf(BARE_LF_END, from) : -1;
     if (bareEnd !== -1 && (end === -1 || bareEnd < end)) {
       throw new ResponseParseError('head with bare LF line ends');
     }
@@ -146,18 +155,37 @@ export class ResponseParser {
       if (joined.length > limit) {
         throw new ResponseParseError(`${this.stage} longer than ${limit} bytes`);
       }
-      this.pending = joined;
+      if (searched === 0) this.appendPending(data);
       return EMPTY;
     }
     if (end > limit) throw new ResponseParseError(`${this.stage} longer than ${limit} bytes`);
 
-    this.pending = null;
+    // What follows the delimiter may still be read from the buffer: a later line gets a new one.
+    this.dropPending();
     const text = joined.toString('latin1', 0, end);
     const rest = joined.subarray(end + delimiter.length);
     if (this.stage === 'head') this.head(text);
     else if (this.stage === 'chunk-size') this.chunkSize(text);
     else this.finish();
     return rest;
+  }
+
+  /** Adds `data` to the pending bytes and answers all of them. */
+  private appendPending(data: Buffer): Buffer {
+    const length = this.pendingLength + data.length;
+    if (this.pending === null || this.pending.length < length) {
+      const grown = Buffer.allocUnsafe(Math.max(length, 2 * (this.pending?.length ?? 0), 256));
+      this.pending?.copy(grown, 0, 0, this.pendingLength);
+      this.pending = grown;
+    }
+    data.copy(this.pending, this.pendingLength);
+    this.pendingLength = length;
+    return this.pending.subarray(0, length);
+  }
+
+  private dropPending(): void {
+    this.pending = null;
+    this.pendingLength = 0;
   }
 
   private head(text: string): void {
