@@ -133,7 +133,8 @@ export function sendJson(
     // The common answer, ingest's above all: a flat list is the cheapest form node:http takes.
     response.writeHead(status, ['Content-Type', 'application/json', 'Content-Length', length]);
   } else {
-    response.writeHead(status, { ...headers, 'Content-Type': 'application/json', 'Content-Length': length });
+    const all = { ...headers, 'Content-Type': 'application/json', 'Content-Length': length };
+    response.writeHead(status, all);
   }
   response.end(body);
 }

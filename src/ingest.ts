@@ -13,7 +13,11 @@ const EVENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
  * Checks one ingest request as Tiled sends it (CONTRACT.md section 2), in the order that refuses
  * the cheapest problems first and never parses a body whose signature fails.
  */
-export function checkIngest(request: IncomingMessage, body: Buffer, secret: HmacKey | null): IncomingEvent {
+export function checkIngest(
+  request: IncomingMessage,
+  body: Buffer,
+  secret: HmacKey | null,
+): IncomingEvent {
   requireJson(request);
 
   if (secret !== null) {

@@ -273,7 +273,8 @@ export class Journal {
     const text = lines.join('');
     const bytes = Buffer.from(text);
     // Lines are nearly always ASCII, and then each one's length in bytes is its length.
-    const lineBytes = bytes.length === text.length ? (line: string) => line.length : Buffer.byteLength;
+    const ascii = bytes.length === text.length;
+    const lineBytes = ascii ? (line: string) => line.length : Buffer.byteLength;
     const durable = batch.some((pending) => pending.durable);
 
     let stage = 'write';

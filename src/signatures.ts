@@ -15,7 +15,11 @@ const TILED_SIGNATURE_LENGTH = 'sha256='.length + 64;
  * True when `header` is Tiled's signature of `body`. The hex is decoded first and compared as
  * two 32-byte digests with timingSafeEqual, so neither length nor content leaks through timing.
  */
-export function verifyTiledSignature(secret: string | HmacKey, body: Uint8Array, header: string | undefined): boolean {
+export function verifyTiledSignature(
+  secret: string | HmacKey,
+  body: Uint8Array,
+  header: string | undefined,
+): boolean {
   if (header?.length !== TILED_SIGNATURE_LENGTH || !header.startsWith('sha256=')) return false;
   // Decoding hex stops at the first character that is not a hex digit.
   if (givenDigest.write(header.slice('sha256='.length), 'hex') !== 32) return false;
@@ -92,7 +96,8 @@ export class HmacKey {
     for (const part of parts) length += part.length;
     if (length > MAX_SCRATCH_BYTES) return Buffer.concat([this.innerPad, ...parts]);
     if (length > innerScratch.length) {
-      innerScratch = Buffer.alloc(Math.min(MAX_SCRATCH_BYTES, Math.max(length, innerScratch.length * 2)));
+      const size = Math.max(length, innerScratch.length * 2);
+      innerScratch = Buffer.alloc(Math.min(MAX_SCRATCH_BYTES, size));
     }
     this.innerPad.copy(innerScratch);
     let offset = BLOCK;

@@ -55,7 +55,9 @@ export class Store {
     if (this.state.hasEvent(event.id)) return Promise.resolve({ duplicate: true, deliveries: [] });
     const inFlight = this.accepting.get(event.id);
     // The same id sent again while the first is being written waits for it, then is judged anew.
-    if (inFlight !== undefined) return inFlight.then(noop, noop).then(() => this.acceptEvent(event));
+    if (inFlight !== undefined) {
+      return inFlight.then(noop, noop).then(() => this.acceptEvent(event));
+    }
 
     const created: NewDelivery[] = [];
     for (const target of this.state.targets.values()) {
