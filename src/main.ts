@@ -1,11 +1,11 @@
 import { existsSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { setFlagsFromString } from 'node:v8';
 import { systemClock } from './clock.js';
 import { describeProblem } from './config-schema.js';
 import { ConfigError, loadConfig } from './config.js';
 import { SHUTDOWN, type Config } from './defaults.js';
 import { JournalDamage } from './journal-reader.js';
+import { capYoungGeneration, keepHeapNearLiveSize } from './heap.js';
 import { createLogger, type Logger } from './log.js';
 import { startRelay, type Relay } from './relay.js';
 import { describeRepair, repairJournal } from './repair.js';
@@ -36,6 +36,7 @@ async function main(argv: string[]): Promise<number> {
   // created on its first use, which is after this line.
   process.env.UV_THREADPOOL_SIZE ??= '16';
   keepHeapNearLiveSize();
+  capYoungGeneration();
 
   let parsed;
   try {
@@ -70,22 +71,6 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'check') return check(values.config);
   if (command === 'repair') return repair(values.config);
   return serve(values.config, values.repair === true);
-}
-
-/**
- * Under steady load most of what the relay allocates lives a little while (a delivery until it
- * is answered, history until it is trimmed) and is then garbage in V8's old generation. V8 lets
- * that generation grow to several times its live size before collecting it: a relay holding
- * 20 MB showed 200 to 340 MB resident, swinging with each collection. Growing the heap by at
- * most 30% between full collections keeps it near what is live, for a percent or two of
- * CPU. The setting is read whenever V8 sets its next limit, so changing it at startup works;
- * an operator's own choice on the command line (`node --heap-growing-percent=N`) is kept.
- */
-function keepHeapNearLiveSize(): void {
-  const flag = '--heap-growing-percent';
-  if (!process.execArgv.some((option) => option.startsWith(flag))) {
-    setFlagsFromString(`${flag}=30`);
-  }
 }
 
 function print(text: string, code: number): number {

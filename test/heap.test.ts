@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { test } from 'node:test';
+
+const HEAP_MODULE = new URL('../src/heap.js', import.meta.url).href;
+/** Both semi-spaces of 2 MiB: small enough that the load below passes it many times over. */
+const CAP = 4 * 1024 * 1024;
+
+/**
+ * Runs a child Node that keeps a growing share of what it allocates, as a relay keeps events,
+ * yielding between rounds as a server does, and answers its young generation's size at the end.
+ */
+function youngGenerationAfterLoad(capped: boolean, nodeOptions: string[] = []): number {
+  const script = `
+    import { capYoungGeneration, youngGenerationSize } from ${JSON.stringify(HEAP_MODULE)};
+    if (${capped}) capYoungGeneration(${CAP});
+    const kept = [];
+    for (let round = 0; round < 300; round += 1) {
+      for (let index = 0; index < 4000; index += 1) kept.push({ round, index, text: 'event ' + index });
+      if (kept.length > 400000) kept.splice(0, 200000);
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    process.stdout.write(String(youngGenerationSize()));
+  `;
+  const output = execFileSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', script], {
+    encoding: 'utf8',
+  });
+  return Number(output);
+}
+
+test('without the cap, the load grows the young generation past it', () => {
+  assert.ok(youngGenerationAfterLoad(false) > CAP);
+});
+
+test('the young generation stays within its cap under the same load', () => {
+  const size = youngGenerationAfterLoad(true);
+  assert.ok(size > 0 && size <= CAP, `young generation ${size} bytes, cap ${CAP}`);
+});
+
+test("an operator's own semi-space setting on the command line is kept", () => {
+  assert.ok(youngGenerationAfterLoad(true, ['--semi-space-growth-factor=2']) > CAP);
+});
