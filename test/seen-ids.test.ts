@@ -74,3 +74,31 @@ test('every id is found in whichever segment holds it, and new ids in none', () 
   for (let n = count; n < count + 10_000; n += 1) assert.equal(seen.has(hexId(n + 1)), false);
   assert.equal(seen.has('catalog-1'), false);
 });
+
+test('sealed segments find ids that share their first digits, and no others', () => {
+  // Such ids (from a sender of structured ids) tie on the first word the sort orders by first.
+  const shared = (): string => `00000000${randomBytes(12).toString('hex')}`;
+  const seen = new SeenIds();
+  const ids = Array.from({ length: SEGMENT_CAPACITY * 2 }, shared);
+  ids.forEach((id, n) => seen.add(id, n));
+
+  assert.deepEqual(ids.filter((id) => !seen.has(id)), []);
+  const strangers = Array.from({ length: 10_000 }, shared);
+  assert.deepEqual(strangers.filter((id) => seen.has(id)), []);
+});
+
+test('a sealed segment goes through chunks whole, and ids are taken after all were forgotten', () => {
+  const seen = new SeenIds();
+  const ids = Array.from({ length: SEGMENT_CAPACITY + 100 }, () => randomBytes(16).toString('hex'));
+  ids.forEach((id) => seen.add(id, 7));
+
+  const restored = new SeenIds();
+  for (const chunk of seen.chunks(4096)) restored.addKeys(chunk.keys, chunk.at);
+  assert.equal(restored.size, ids.length);
+  assert.deepEqual(ids.filter((id) => !restored.has(id)), []);
+
+  assert.equal(seen.forgetBefore(8), ids.length);
+  seen.add('after-everything', 9);
+  assert.equal(seen.has('after-everything'), true);
+  assert.equal(seen.size, 1);
+});
