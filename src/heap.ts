@@ -3,7 +3,8 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /**
  * How the relay asks V8 to size its heap. Both settings are V8 flags that an operator may also
- * give on the command line (`node --heap-growing-percent=N …`); that choice is kept.
+ * give on the command line (`node --heap-growing-percent=N …`) or, where Node allows it, in
+ * NODE_OPTIONS; that choice is kept.
  */
 
 /**
@@ -63,5 +64,6 @@ export function youngGenerationSize(): number {
 
 function chosenOnCommandLine(flag: string): boolean {
   const spelled = [flag, flag.replaceAll('-', '_').replace(/^__/, '--')];
-  return process.execArgv.some((option) => spelled.some((name) => option.startsWith(name)));
+  const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return options.some((option) => spelled.some((name) => option.startsWith(name)));
 }

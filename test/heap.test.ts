@@ -10,7 +10,7 @@ const CAP = 4 * 1024 * 1024;
  * Runs a child Node that keeps a growing share of what it allocates, as a relay keeps events,
  * yielding between rounds as a server does, and answers its young generation's size at the end.
  */
-function youngGenerationAfterLoad(capped: boolean, nodeOptions: string[] = []): number {
+function youngGenerationAfterLoad(capped: boolean, nodeOptions: string[] = [], environment = {}): number {
   const script = `
     import { capYoungGeneration, youngGenerationSize } from ${JSON.stringify(HEAP_MODULE)};
     if (${capped}) capYoungGeneration(${CAP});
@@ -24,6 +24,7 @@ function youngGenerationAfterLoad(capped: boolean, nodeOptions: string[] = []): 
   `;
   const output = execFileSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', script], {
     encoding: 'utf8',
+    env: { ...process.env, ...environment },
   });
   return Number(output);
 }
@@ -37,6 +38,7 @@ test('the young generation stays within its cap under the same load', () => {
   assert.ok(size > 0 && size <= CAP, `young generation ${size} bytes, cap ${CAP}`);
 });
 
-test("an operator's own semi-space setting on the command line is kept", () => {
+test("an operator's own semi-space setting is kept, on the command line or in NODE_OPTIONS", () => {
   assert.ok(youngGenerationAfterLoad(true, ['--semi-space-growth-factor=2']) > CAP);
+  assert.ok(youngGenerationAfterLoad(true, [], { NODE_OPTIONS: '--max-semi-space-size=16' }) > CAP);
 });
