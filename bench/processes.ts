@@ -38,7 +38,8 @@ export async function startRelay(config: Record<string, unknown>): Promise<Relay
   const folder = mkdtempSync(join(tmpdir(), 'hookrelay-bench-'));
   const file = join(folder, 'relay.json');
   writeFileSync(file, JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, dataFile: 'relay.jsonl', ...config }));
-  const running = await startProcess([BUNDLE, '--config', file], (line) => {
+  const args = [...relayNodeOptions(), BUNDLE, '--config', file];
+  const running = await startProcess(args, (line) => {
     const entry = JSON.parse(line) as { msg?: string; url?: string };
     return entry.msg === 'hookrelay listening' ? (entry.url ?? null) : null;
   }, 'stderr');
@@ -51,6 +52,15 @@ export async function startRelay(config: Record<string, unknown>): Promise<Relay
       rmSync(folder, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Node's own options for the relay's process alone, from BENCH_RELAY_NODE_OPTIONS (words split
+ * on spaces): to measure what a V8 setting does to the relay, such as
+ * `BENCH_RELAY_NODE_OPTIONS=--max-semi-space-size=16` against the relay's own young generation cap.
+ */
+function relayNodeOptions(): string[] {
+  return (process.env.BENCH_RELAY_NODE_OPTIONS ?? '').split(' ').filter((word) => word !== '');
 }
 
 function startProcess(args: string[], urlFrom: (line: string) => string | null, stream: 'stdout' | 'stderr'): Promise<Running> {

@@ -58,11 +58,14 @@ for (const name of chosen) {
   }
 }
 
+const relayOptions = process.env.BENCH_RELAY_NODE_OPTIONS;
 const machine = {
   node: process.version,
   cpus: `${cpus().length} x ${cpus()[0]?.model ?? 'unknown'}`,
   memoryGiB: Math.round(totalmem() / 2 ** 30),
   date: new Date().toISOString(),
+  // A run with Node options of its own for the relay is not a run of the relay as shipped.
+  ...(relayOptions ? { relayNodeOptions: relayOptions } : {}),
 };
 const folder = new URL('../../bench/results/', import.meta.url);
 const latest = new URL('latest.json', folder);

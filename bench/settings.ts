@@ -6,6 +6,9 @@
  *   BENCH_ROUNDS   turns each side takes, alternately, each in fresh processes
  *   BENCH_SECONDS  seconds of load in one measurement (each benchmark has its own default)
  *   BENCH_EVENTS   events the memory benchmark sends through the relay
+ *
+ * BENCH_RELAY_NODE_OPTIONS (bench/processes.ts) gives the relay's process Node options of its
+ * own, to measure a V8 setting; the results then record it.
  */
 export type SettingName = 'BENCH_ROUNDS' | 'BENCH_SECONDS' | 'BENCH_EVENTS';
 

@@ -16,7 +16,8 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  * CPU. The setting is read whenever V8 sets its next limit, so changing it at startup works.
  */
 export function keepHeapNearLiveSize(): void {
-  if (!chosenOnCommandLine('--heap-growing-percent')) setFlagsFromString('--heap-growing-percent=30');
+  if (chosenOnCommandLine('--heap-growing-percent')) return;
+  setFlagsFromString('--heap-growing-percent=30');
 }
 
 /** The young generation's size (both semi-spaces) that `capYoungGeneration` keeps to. */
@@ -39,9 +40,8 @@ export const YOUNG_GENERATION_CAP = 16 * 1024 * 1024;
  * the cap, to V8's own limit, as without this.
  */
 export function capYoungGeneration(cap = YOUNG_GENERATION_CAP): () => void {
-  if (chosenOnCommandLine('--max-semi-space-size') || chosenOnCommandLine('--semi-space-growth-factor')) {
-    return () => {};
-  }
+  const chosen = ['--max-semi-space-size', '--semi-space-growth-factor'].some(chosenOnCommandLine);
+  if (chosen) return () => {};
 
   let factor = 2;
   const adjust = (): void => {

@@ -58,15 +58,13 @@ class OpenSegment implements Segment {
     const table = this.table;
     for (let slot = first; ; slot = (slot + 1) & (SLOTS - 1)) {
       const at = slot * WORDS;
-      if (table[at] === key[0] && table[at + 1] === key[1] && table[at + 2] === key[2] && table[at + 3] === key[3]) {
-        return slot;
-      }
-      if (isEmpty(table, slot)) return slot;
+      if (compareAt(table, slot, key) === 0 || isEmpty(table, slot)) return slot;
     }
   }
 
   has(key: Key, hash: number): boolean {
-    return inFilter(this.filter, hash) && !isEmpty(this.table, this.slotOf(key, hash & (SLOTS - 1)));
+    if (!inFilter(this.filter, hash)) return false;
+    return !isEmpty(this.table, this.slotOf(key, hash & (SLOTS - 1)));
   }
 
   add(key: Key, at: number): void {
@@ -229,7 +227,7 @@ function sortRun(keys: Uint32Array, start: number, end: number): void {
   const run: Key[] = [];
   for (let index = start; index < end; index += 1) {
     const at = index * WORDS;
-    run.push([keys[at] as number, keys[at + 1] as number, keys[at + 2] as number, keys[at + 3] as number]);
+    run.push(Array.from(keys.subarray(at, at + WORDS)) as Key);
   }
   run.sort((left, right) => left[1] - right[1] || left[2] - right[2] || left[3] - right[3]);
   run.forEach((key, offset) => keys.set(key, (start + offset) * WORDS));
@@ -238,7 +236,9 @@ function sortRun(keys: Uint32Array, start: number, end: number): void {
 /** Words as the big-endian bytes the data file holds. */
 function bigEndian(words: Uint32Array): Buffer {
   const bytes = Buffer.allocUnsafe(words.length * 4);
-  for (let index = 0; index < words.length; index += 1) bytes.writeUInt32BE(words[index] as number, index * 4);
+  for (let index = 0; index < words.length; index += 1) {
+    bytes.writeUInt32BE(words[index] as number, index * 4);
+  }
   return bytes;
 }
 

@@ -10,23 +10,27 @@ const CAP = 4 * 1024 * 1024;
  * Runs a child Node that keeps a growing share of what it allocates, as a relay keeps events,
  * yielding between rounds as a server does, and answers its young generation's size at the end.
  */
-function youngGenerationAfterLoad(capped: boolean, nodeOptions: string[] = [], environment = {}): number {
+function youngGenerationAfterLoad(
+  capped: boolean,
+  nodeOptions: string[] = [],
+  environment: Record<string, string> = {},
+): number {
   const script = `
     import { capYoungGeneration, youngGenerationSize } from ${JSON.stringify(HEAP_MODULE)};
     if (${capped}) capYoungGeneration(${CAP});
     const kept = [];
     for (let round = 0; round < 300; round += 1) {
-      for (let index = 0; index < 4000; index += 1) kept.push({ round, index, text: 'event ' + index });
+      for (let index = 0; index < 4000; index += 1) {
+        kept.push({ round, index, text: 'event ' + index });
+      }
       if (kept.length > 400000) kept.splice(0, 200000);
       await new Promise((resolve) => setImmediate(resolve));
     }
     process.stdout.write(String(youngGenerationSize()));
   `;
-  const output = execFileSync(process.execPath, [...nodeOptions, '--input-type=module', '-e', script], {
-    encoding: 'utf8',
-    env: { ...process.env, ...environment },
-  });
-  return Number(output);
+  const args = [...nodeOptions, '--input-type=module', '-e', script];
+  const env = { ...process.env, ...environment };
+  return Number(execFileSync(process.execPath, args, { encoding: 'utf8', env }));
 }
 
 test('without the cap, the load grows the young generation past it', () => {
