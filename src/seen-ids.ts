@@ -102,11 +102,11 @@ class OpenSegment implements Segment {
 }
 
 /**
- * A full segment: its keys sorted, 16 bytes an id, with where each range of first words begins
- * (a fifth of a byte an id). A lookup reads its range's start, then halves a range of about a
- * dozen keys that lie together: Tiled's ids are random, so their first words spread evenly.
- * Ids that are not random (a sender's own scheme) may share a range, which then takes up to 16
- * halvings.
+ * A full segment: its keys in the order of their hashes, 16 bytes an id, with where each range
+ * of hashes begins (a fifth of a byte an id). A lookup reads its range's start, then halves a
+ * range of about a dozen keys that lie together. Ordering by the seeded hash rather than by the
+ * ids themselves spreads the ranges evenly whatever the ids look like: ids that share their
+ * first digits, as a sender's own numbering does, would otherwise share one range.
  */
 class SealedSegment implements Segment {
   readonly size: number;
@@ -121,19 +121,19 @@ class SealedSegment implements Segment {
     this.starts = new Uint16Array(RANGES + 1);
     let index = 0;
     for (let range = 0; range <= RANGES; range += 1) {
-      while (index < this.size && rangeOf(keys[index * WORDS] as number) < range) index += 1;
+      while (index < this.size && rangeOf(hashAt(keys, index)) < range) index += 1;
       this.starts[range] = index;
     }
   }
 
   has(key: Key, hash: number): boolean {
     if (!inFilter(this.filter, hash)) return false;
-    const range = rangeOf(key[0]);
+    const range = rangeOf(hash);
     let low = this.starts[range] as number;
     let high = (this.starts[range + 1] as number) - 1;
     while (low <= high) {
       const middle = (low + high) >>> 1;
-      const order = compareAt(this.keys, middle, key);
+      const order = hashAt(this.keys, middle) - hash || compareAt(this.keys, middle, key);
       if (order === 0) return true;
       if (order < 0) low = middle + 1;
       else high = middle - 1;
@@ -146,20 +146,33 @@ class SealedSegment implements Segment {
   }
 }
 
-/** Ranges of first words in a sealed segment's index: the top RANGE_BITS bits of the word. */
+/** Ranges of hashes in a sealed segment's index: the top RANGE_BITS bits of the hash. */
 const RANGE_BITS = 12;
 const RANGES = 1 << RANGE_BITS;
 
-function rangeOf(firstWord: number): number {
-  return firstWord >>> (32 - RANGE_BITS);
+/** The range of a signed hash, in the order of the hashes: the sign bit is flipped first. */
+function rangeOf(hash: number): number {
+  return (hash ^ 0x80000000) >>> (32 - RANGE_BITS);
 }
 
-/** The id's hash, the same in every segment: its low bits choose the first slot. */
+/** The id's hash (signed, 32 bits), alike in all segments: its low bits choose the first slot. */
 function hashOf(key: Key): number {
+  return mix(key[0], key[1], key[2], key[3]);
+}
+
+/** The hash of the key at `index` of `keys`. */
+function hashAt(keys: Uint32Array, index: number): number {
+  const at = index * WORDS;
+  const word = (offset: number): number => keys[at + offset] as number;
+  return mix(word(0), word(1), word(2), word(3));
+}
+
+function mix(first: number, second: number, third: number, fourth: number): number {
   let hash = SEED;
-  for (let index = 0; index < WORDS; index += 1) {
-    hash = Math.imul(hash ^ (key[index] as number), 0x9e3779b1) ^ (hash >>> 15);
-  }
+  hash = Math.imul(hash ^ first, 0x9e3779b1) ^ (hash >>> 15);
+  hash = Math.imul(hash ^ second, 0x9e3779b1) ^ (hash >>> 15);
+  hash = Math.imul(hash ^ third, 0x9e3779b1) ^ (hash >>> 15);
+  hash = Math.imul(hash ^ fourth, 0x9e3779b1) ^ (hash >>> 15);
   return hash ^ (hash >>> 16);
 }
 
@@ -190,16 +203,15 @@ function compareAt(keys: Uint32Array, index: number, key: Key): number {
 }
 
 /**
- * `keys` (one after another, as words) sorted. Each key's first word and its position, packed
- * into one number, go through the engine's own numeric sort, which orders all keys whose first
- * words differ (nearly all of Tiled's random ids) in a few milliseconds; keys that share a first
- * word are then put in order among themselves.
+ * `keys` (one after another, as words) in the order of their hashes. Each key's hash and its
+ * position, packed into one number, go through the engine's own numeric sort, which takes a
+ * few milliseconds; the rare keys that share a hash are then put in order among themselves.
  */
 function sortKeys(keys: Uint32Array): Uint32Array {
   const count = keys.length / WORDS;
   const order = new Float64Array(count);
   for (let index = 0; index < count; index += 1) {
-    order[index] = (keys[index * WORDS] as number) * SLOTS + index;
+    order[index] = (hashAt(keys, index) + 2 ** 31) * SLOTS + index;
   }
   order.sort();
 
@@ -209,7 +221,7 @@ function sortKeys(keys: Uint32Array): Uint32Array {
   }
   for (let start = 0; start < count; ) {
     let end = start + 1;
-    while (end < count && sorted[end * WORDS] === sorted[start * WORDS]) end += 1;
+    while (end < count && hashAt(sorted, end) === hashAt(sorted, start)) end += 1;
     if (end - start > 1) sortRun(sorted, start, end);
     start = end;
   }
@@ -229,7 +241,9 @@ function sortRun(keys: Uint32Array, start: number, end: number): void {
     const at = index * WORDS;
     run.push(Array.from(keys.subarray(at, at + WORDS)) as Key);
   }
-  run.sort((left, right) => left[1] - right[1] || left[2] - right[2] || left[3] - right[3]);
+  run.sort((left, right) => {
+    return left[0] - right[0] || left[1] - right[1] || left[2] - right[2] || left[3] - right[3];
+  });
   run.forEach((key, offset) => keys.set(key, (start + offset) * WORDS));
 }
 
