@@ -16,7 +16,7 @@ import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
  * CPU. The setting is read whenever V8 sets its next limit, so changing it at startup works.
  */
 export function keepHeapNearLiveSize(): void {
-  if (chosenOnCommandLine('--heap-growing-percent')) return;
+  if (chosenByOperator('--heap-growing-percent')) return;
   setFlagsFromString('--heap-growing-percent=30');
 }
 
@@ -40,7 +40,7 @@ export const YOUNG_GENERATION_CAP = 16 * 1024 * 1024;
  * the cap, to V8's own limit, as without this.
  */
 export function capYoungGeneration(cap = YOUNG_GENERATION_CAP): () => void {
-  const chosen = ['--max-semi-space-size', '--semi-space-growth-factor'].some(chosenOnCommandLine);
+  const chosen = ['--max-semi-space-size', '--semi-space-growth-factor'].some(chosenByOperator);
   if (chosen) return () => {};
 
   let factor = 2;
@@ -62,7 +62,8 @@ export function youngGenerationSize(): number {
   return space?.space_size ?? 0;
 }
 
-function chosenOnCommandLine(flag: string): boolean {
+/** Whether the operator gave `flag` to Node, on the command line or in NODE_OPTIONS. */
+function chosenByOperator(flag: string): boolean {
   const spelled = [flag, flag.replaceAll('-', '_').replace(/^__/, '--')];
   const options = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
   return options.some((option) => spelled.some((name) => option.startsWith(name)));
