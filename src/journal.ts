@@ -4,7 +4,13 @@ import type { Clock } from './clock.js';
 import { nodeFileSystem, type FileSystem } from './files.js';
 import { readJournal, type ReadReport } from './journal-reader.js';
 import type { Logger } from './log.js';
-import { encodeRecord, JOURNAL_FORMAT, JOURNAL_VERSION, type JournalRecord } from './records.js';
+import {
+  encodeRecord,
+  encodeSeenLine,
+  JOURNAL_FORMAT,
+  JOURNAL_VERSION,
+  type JournalRecord,
+} from './records.js';
 
 /**
  * The append-only data file. One writer: records queue up while a write is in progress and go
@@ -375,6 +381,8 @@ export class CompactionAbandoned extends Error {
 /** Records, and about how many bytes, per write while a snapshot is written. */
 const SNAPSHOT_CHUNK = 2_000;
 const SNAPSHOT_CHUNK_BYTES = 1 << 20;
+/** Room for a line of 4,096 remembered ids (87 KB), as a snapshot writes them. */
+const SEEN_LINE_BYTES = 96 * 1024;
 
 interface SnapshotOutput {
   fd: number;
@@ -407,7 +415,9 @@ function nextTurn(): Promise<void> {
  * Lines of the file for `records`, numbered from `firstSeq`, in chunks of at most SNAPSHOT_CHUNK
  * records or about SNAPSHOT_CHUNK_BYTES: a snapshot holds records of every size, up to the ids
  * of the events it remembers (4,096 to a record), and one chunk of those written in one piece
- * swelled the relay's memory by tens of megabytes at every compaction.
+ * swelled the relay's memory by tens of megabytes at every compaction. A line of remembered ids
+ * is a chunk of its own, made in one buffer reused for each: a chunk's bytes are written
+ * before the next chunk is asked for.
  */
 function* encodedChunks(
   records: Iterable<JournalRecord>,
@@ -416,7 +426,17 @@ function* encodedChunks(
   let lines: string[] = [];
   let length = 0;
   let seq = firstSeq;
+  let scratch: Buffer | null = null;
   for (const record of records) {
+    if (record.type === 'seen') {
+      // A line of remembered ids is large: it goes out on its own, made straight into bytes.
+      if (lines.length > 0) yield { bytes: Buffer.from(lines.join('')), records: lines.length };
+      lines = [];
+      length = 0;
+      scratch ??= Buffer.allocUnsafe(SEEN_LINE_BYTES);
+      yield { bytes: encodeSeenLine(seq++, record, scratch), records: 1 };
+      continue;
+    }
     const line = encodeRecord(seq++, record);
     lines.push(line);
     length += line.length;

@@ -209,7 +209,7 @@ export class RelayState {
       }
     }
     for (const chunk of this.seen.chunks(SEEN_IDS_PER_RECORD)) {
-      yield { type: 'seen', at: chunk.at, keys: chunk.keys.toString('base64') };
+      yield { type: 'seen', at: chunk.at, keys: chunk.keys };
     }
   }
 
