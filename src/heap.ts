@@ -39,9 +39,9 @@ export const YOUNG_GENERATION_CAP = 16 * 1024 * 1024;
  * synchronous task (reading a large data file at startup): the young generation can then pass
  * the cap, to V8's own limit, as without this.
  */
-export function capYoungGeneration(cap = YOUNG_GENERATION_CAP): () => void {
+export function capYoungGeneration(cap = YOUNG_GENERATION_CAP): void {
   const chosen = ['--max-semi-space-size', '--semi-space-growth-factor'].some(chosenByOperator);
-  if (chosen) return () => {};
+  if (chosen) return;
 
   let factor = 2;
   const adjust = (): void => {
@@ -50,10 +50,8 @@ export function capYoungGeneration(cap = YOUNG_GENERATION_CAP): () => void {
     factor = wanted;
     setFlagsFromString(`--semi-space-growth-factor=${factor}`);
   };
-  const observer = new PerformanceObserver(adjust);
-  observer.observe({ entryTypes: ['gc'] });
+  new PerformanceObserver(adjust).observe({ entryTypes: ['gc'] });
   adjust();
-  return () => observer.disconnect();
 }
 
 /** Bytes V8 has set aside for both semi-spaces. */

@@ -427,12 +427,17 @@ function* encodedChunks(
   let length = 0;
   let seq = firstSeq;
   let scratch: Buffer | null = null;
+  /** The lines so far as one chunk, and a fresh start. */
+  const joined = (): EncodedChunk => {
+    const chunk = { bytes: Buffer.from(lines.join('')), records: lines.length };
+    lines = [];
+    length = 0;
+    return chunk;
+  };
   for (const record of records) {
     if (record.type === 'seen') {
       // A line of remembered ids is large: it goes out on its own, made straight into bytes.
-      if (lines.length > 0) yield { bytes: Buffer.from(lines.join('')), records: lines.length };
-      lines = [];
-      length = 0;
+      if (lines.length > 0) yield joined();
       scratch ??= Buffer.allocUnsafe(SEEN_LINE_BYTES);
       yield { bytes: encodeSeenLine(seq++, record, scratch), records: 1 };
       continue;
@@ -440,12 +445,9 @@ function* encodedChunks(
     const line = encodeRecord(seq++, record);
     lines.push(line);
     length += line.length;
-    if (lines.length < SNAPSHOT_CHUNK && length < SNAPSHOT_CHUNK_BYTES) continue;
-    yield { bytes: Buffer.from(lines.join('')), records: lines.length };
-    lines = [];
-    length = 0;
+    if (lines.length >= SNAPSHOT_CHUNK || length >= SNAPSHOT_CHUNK_BYTES) yield joined();
   }
-  if (lines.length > 0) yield { bytes: Buffer.from(lines.join('')), records: lines.length };
+  if (lines.length > 0) yield joined();
 }
 
 /** A compaction that did not reach its rename leaves a partial file; the data file is whole. */

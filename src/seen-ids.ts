@@ -49,7 +49,7 @@ interface Segment {
 /** The segment ids are added to: a hash table, sealed when three quarters full. */
 class OpenSegment implements Segment {
   readonly table = new Uint32Array(SLOTS * WORDS);
-  readonly filter = new Uint32Array(FILTER_BITS / 32);
+  private readonly filter = new Uint32Array(FILTER_BITS / 32);
   size = 0;
   newest = -Infinity;
 
@@ -219,9 +219,11 @@ function sortKeys(keys: Uint32Array): Uint32Array {
   for (let index = 0; index < count; index += 1) {
     copyKey(keys, (order[index] as number) % SLOTS, sorted, index);
   }
+  // Keys that share a hash share the part of their number above the position.
+  const sharedHash = (index: number): number => Math.floor((order[index] as number) / SLOTS);
   for (let start = 0; start < count; ) {
     let end = start + 1;
-    while (end < count && hashAt(sorted, end) === hashAt(sorted, start)) end += 1;
+    while (end < count && sharedHash(end) === sharedHash(start)) end += 1;
     if (end - start > 1) sortRun(sorted, start, end);
     start = end;
   }
