@@ -64,7 +64,9 @@ export class Dispatcher {
   /** Takes new or requeued deliveries (pending ones; skipped ones need nothing). */
   enqueue(deliveries: Iterable<Delivery>): void {
     for (const delivery of deliveries) {
-      if (delivery.outcome === 'pending') this.admit(delivery, delivery.nextAttemptAt ?? this.options.clock.now());
+      if (delivery.outcome === 'pending') {
+        this.admit(delivery, delivery.nextAttemptAt ?? this.options.clock.now());
+      }
     }
     this.pump();
   }
@@ -76,7 +78,8 @@ export class Dispatcher {
   async ping(delivery: Delivery): Promise<void> {
     const result = await this.send(delivery);
     const now = this.options.clock.now();
-    const succeeded = result.statusCode !== null && result.statusCode >= 200 && result.statusCode <= 299;
+    const succeeded =
+      result.statusCode !== null && result.statusCode >= 200 && result.statusCode <= 299;
     const outcome = succeeded ? 'success' : 'failed';
     this.options.metrics.noteSettled(outcome);
     this.options.store.updateDelivery(delivery, {
@@ -117,7 +120,10 @@ export class Dispatcher {
     const now = this.options.clock.now();
     for (const delivery of deliveries) {
       const due = delivery.nextAttemptAt ?? now;
-      this.admit(delivery, due > now ? due : now + Math.floor(this.random() * this.options.settings.jitterMs));
+      this.admit(
+        delivery,
+        due > now ? due : now + Math.floor(this.random() * this.options.settings.jitterMs),
+      );
     }
     this.pump();
   }
@@ -177,7 +183,10 @@ export class Dispatcher {
   }
 
   private isLive(delivery: Delivery): boolean {
-    return delivery.outcome === 'pending' && this.options.store.state.deliveries.get(delivery.id) === delivery;
+    return (
+      delivery.outcome === 'pending' &&
+      this.options.store.state.deliveries.get(delivery.id) === delivery
+    );
   }
 
   private schedule(delivery: Delivery, due: number): void {
@@ -194,13 +203,18 @@ export class Dispatcher {
     if (this.stopped || next >= this.wakeAt) return;
     this.cancelWake?.();
     this.wakeAt = next;
-    this.cancelWake = this.options.clock.schedule(Math.max(0, next - this.options.clock.now()), () => {
-      this.cancelWake = null;
-      this.wakeAt = Infinity;
-      for (const delivery of this.waiting.popDue(this.options.clock.now())) this.makeReady(delivery);
-      this.armWake();
-      this.pump();
-    });
+    this.cancelWake = this.options.clock.schedule(
+      Math.max(0, next - this.options.clock.now()),
+      () => {
+        this.cancelWake = null;
+        this.wakeAt = Infinity;
+        for (const delivery of this.waiting.popDue(this.options.clock.now())) {
+          this.makeReady(delivery);
+        }
+        this.armWake();
+        this.pump();
+      },
+    );
   }
 
   private makeReady(delivery: Delivery): void {
@@ -214,7 +228,9 @@ export class Dispatcher {
   }
 
   private offerTurn(lane: Lane): void {
-    if (lane.ready.length > 0 && lane.running < this.options.settings.perTargetConcurrency) this.turns.add(lane);
+    if (lane.ready.length > 0 && lane.running < this.options.settings.perTargetConcurrency) {
+      this.turns.add(lane);
+    }
   }
 
   private pump(): void {
@@ -251,7 +267,13 @@ export class Dispatcher {
     if (!target.active) {
       const error = inactiveDetail(target);
       metrics.noteSettled('skipped');
-      store.updateDelivery(delivery, { ...progress(delivery), outcome: 'skipped', error, next: null, done: clock.now() });
+      store.updateDelivery(delivery, {
+        ...progress(delivery),
+        outcome: 'skipped',
+        error,
+        next: null,
+        done: clock.now(),
+      });
       return;
     }
 
@@ -263,18 +285,44 @@ export class Dispatcher {
 
     const now = clock.now();
     const attempts = delivery.attempts + 1;
-    const decision = decide(result, attempts - delivery.priorAttempts, settings, now, this.random());
+    const decision = decide(
+      result,
+      attempts - delivery.priorAttempts,
+      settings,
+      now,
+      this.random(),
+    );
     this.noteHealth(target, delivery, decision.kind === 'success', result, now);
-    const base = { attempts, status: result.statusCode ?? delivery.statusCode, error: result.error };
-    const fields = { target: target.id, delivery: delivery.id, attempts, status: result.statusCode };
+    const base = {
+      attempts,
+      status: result.statusCode ?? delivery.statusCode,
+      error: result.error,
+    };
+    const fields = {
+      target: target.id,
+      delivery: delivery.id,
+      attempts,
+      status: result.statusCode,
+    };
 
     switch (decision.kind) {
       case 'success':
         metrics.noteSettled('success');
-        store.updateDelivery(delivery, { ...base, outcome: 'success', error: null, next: null, done: now });
+        store.updateDelivery(delivery, {
+          ...base,
+          outcome: 'success',
+          error: null,
+          next: null,
+          done: now,
+        });
         return;
       case 'retry':
-        store.updateDelivery(delivery, { ...base, outcome: 'pending', next: now + decision.delayMs, done: null });
+        store.updateDelivery(delivery, {
+          ...base,
+          outcome: 'pending',
+          next: now + decision.delayMs,
+          done: null,
+        });
         this.schedule(delivery, now + decision.delayMs);
         return;
       case 'failed':
@@ -295,10 +343,19 @@ export class Dispatcher {
    * run of failures in the data file (it must survive restarts to reach `disableAfterMs`). Logs
    * when a target starts failing and when it recovers, not on every attempt.
    */
-  private noteHealth(target: Target, delivery: Delivery, succeeded: boolean, result: AttemptResult, now: number): void {
+  private noteHealth(
+    target: Target,
+    delivery: Delivery,
+    succeeded: boolean,
+    result: AttemptResult,
+    now: number,
+  ): void {
     const { logger, settings } = this.options;
     if (succeeded) {
-      if (target.consecutiveFailures > 0) logger.info('target recovered', { target: target.id, failures: target.consecutiveFailures });
+      if (target.consecutiveFailures > 0) {
+        const failures = target.consecutiveFailures;
+        logger.info('target recovered', { target: target.id, failures });
+      }
       target.consecutiveFailures = 0;
       target.lastSuccessAt = now;
       if (target.failingSince !== null) {
@@ -310,12 +367,21 @@ export class Dispatcher {
 
     target.consecutiveFailures += 1;
     if (target.failingSince === null) {
-      logger.warn('target failing', { target: target.id, delivery: delivery.id, status: result.statusCode, error: result.error });
+      logger.warn('target failing', {
+        target: target.id,
+        delivery: delivery.id,
+        status: result.statusCode,
+        error: result.error,
+      });
       target.failingSince = now;
       void this.changeTarget(target, { failingSince: now });
       return;
     }
-    if (settings.disableAfterMs > 0 && now - target.failingSince >= settings.disableAfterMs && target.active) {
+    if (
+      settings.disableAfterMs > 0 &&
+      now - target.failingSince >= settings.disableAfterMs &&
+      target.active
+    ) {
       const since = new Date(target.failingSince).toISOString();
       void this.disable(target, delivery, `every attempt failed since ${since}`);
     }
@@ -326,7 +392,11 @@ export class Dispatcher {
   }
 
   private async disable(target: Target, delivery: Delivery, reason: string): Promise<void> {
-    this.options.logger.warn('target disabled', { target: target.id, delivery: delivery.id, reason });
+    this.options.logger.warn('target disabled', {
+      target: target.id,
+      delivery: delivery.id,
+      reason,
+    });
     // Marked at once so that attempts finishing meanwhile do not disable it a second time.
     target.active = false;
     target.disabledReason = reason;
@@ -339,7 +409,10 @@ export class Dispatcher {
     } catch (error) {
       // A target deleted meanwhile has no health to keep.
       if (error instanceof HttpError && error.code === 'target_not_found') return;
-      this.options.logger.error('could not record a change of target health', { target: target.id, err: error });
+      this.options.logger.error('could not record a change of target health', {
+        target: target.id,
+        err: error,
+      });
     }
   }
 
@@ -371,7 +444,11 @@ export class Dispatcher {
  * Tiled's headers (Content-Type, X-Tiled-Event-ID, X-Tiled-Signature) and the Standard Webhooks
  * headers, which use the same id; the timestamp and its signatures are new on every attempt.
  */
-export function deliveryHeaders(delivery: Delivery, body: Buffer, timestampSeconds: number): Record<string, string> {
+export function deliveryHeaders(
+  delivery: Delivery,
+  body: Buffer,
+  timestampSeconds: number,
+): Record<string, string> {
   const headers: Record<string, string> = {
     'Content-Type': 'application/json',
     'User-Agent': USER_AGENT,
@@ -384,7 +461,9 @@ export function deliveryHeaders(delivery: Delivery, body: Buffer, timestampSecon
   // During a rotation both secrets sign, space-separated, as Standard Webhooks provides.
   const secrets = signingSecrets(target, timestampSeconds * 1000);
   if (secrets.length > 0) {
-    const signatures = secrets.map((secret) => standardWebhooksSignature(secret, delivery.eventId, timestampSeconds, body));
+    const signatures = secrets.map((secret) =>
+      standardWebhooksSignature(secret, delivery.eventId, timestampSeconds, body),
+    );
     headers['webhook-signature'] = signatures.join(' ');
   }
   return headers;

@@ -15,18 +15,26 @@ import {
 } from './helpers/relay-harness.js';
 
 /** Sends a raw GET with the given header lines; answers status and body. */
-function rawGet(relay: TestRelay, headerLines: string[]): Promise<{ status: number; body: string }> {
+function rawGet(
+  relay: TestRelay,
+  headerLines: string[],
+): Promise<{ status: number; body: string }> {
   const { port } = new URL(relay.url);
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write(`GET /api/v1/webhooks/target/ HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n${headerLines.map((line) => `${line}\r\n`).join('')}\r\n`);
+      socket.write(
+        `GET /api/v1/webhooks/target/ HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n${headerLines.map((line) => `${line}\r\n`).join('')}\r\n`,
+      );
     });
     const chunks: Buffer[] = [];
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', reject);
     socket.on('close', () => {
       const text = Buffer.concat(chunks).toString('latin1');
-      resolve({ status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]), body: text.slice(text.indexOf('\r\n\r\n') + 4) });
+      resolve({
+        status: Number(/^HTTP\/1\.1 (\d{3})/.exec(text)?.[1]),
+        body: text.slice(text.indexOf('\r\n\r\n') + 4),
+      });
     });
   });
 }
@@ -54,7 +62,9 @@ test('every malformed or wrong Authorization gets the same 401', async (t) => {
   for (const lines of forms) answers.push(await rawGet(relay, lines));
   const [first] = answers;
   assert.equal(first?.status, 401);
-  for (const [index, answer] of answers.entries()) assert.deepEqual(answer, first, `form ${index}: ${JSON.stringify(forms[index])}`);
+  for (const [index, answer] of answers.entries()) {
+    assert.deepEqual(answer, first, `form ${index}: ${JSON.stringify(forms[index])}`);
+  }
   assert.equal((await rawGet(relay, [`Authorization: Apikey ${ADMIN_KEY}`])).status, 200);
   assert.equal((await rawGet(relay, [`authorization: APIKEY ${ADMIN_KEY}`])).status, 200);
 });
@@ -132,18 +142,34 @@ test('with the ingest budget spent a bad signature gets 429 and a signed event 2
 
 test('without secretKeys the relay warns, stores secrets as they are, and keeps the file private', async (t) => {
   const relay = await startTestRelay(t, { sender: recordingSender(), config: { secretKeys: [] } });
-  await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a', secret: 'visible-secret' });
-  assert.ok(relay.logs.some((entry) => entry.level === 'warn' && String(entry.msg).startsWith('no secretKeys configured')));
+  await relay.api('POST', '/api/v1/webhooks/target/', {
+    url: 'https://example.org/a',
+    secret: 'visible-secret',
+  });
+  assert.ok(
+    relay.logs.some(
+      (entry) => entry.level === 'warn' && String(entry.msg).startsWith('no secretKeys configured'),
+    ),
+  );
   assert.equal(statSync(relay.config.dataFile).mode & 0o777, 0o600);
-  assert.ok(readFileSync(relay.config.dataFile, 'utf8').includes('"secret":"plain:visible-secret"'));
+  assert.ok(
+    readFileSync(relay.config.dataFile, 'utf8').includes('"secret":"plain:visible-secret"'),
+  );
 });
 
 test('compaction seals stored secrets with the first secret key, so keys added later reach them', async (t) => {
   const relay = await startTestRelay(t, { sender: recordingSender(), config: { secretKeys: [] } });
-  await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a', secret: 'later-sealed' });
-  const keyed = await relay.restart({ config: { secretKeys: ['a-new-secret-key-0123456789'], compaction: { ratio: 1, minBytes: 0 } } });
+  await relay.api('POST', '/api/v1/webhooks/target/', {
+    url: 'https://example.org/a',
+    secret: 'later-sealed',
+  });
+  const keyed = await relay.restart({
+    config: { secretKeys: ['a-new-secret-key-0123456789'], compaction: { ratio: 1, minBytes: 0 } },
+  });
   // A deleted target leaves records the live state no longer needs, so compaction runs.
-  const throwaway = (await (await keyed.api('POST', '/api/v1/webhooks/target/x', { url: 'https://example.org/b' })).json()) as { id: number };
+  const throwaway = (await (
+    await keyed.api('POST', '/api/v1/webhooks/target/x', { url: 'https://example.org/b' })
+  ).json()) as { id: number };
   await keyed.api('DELETE', `/api/v1/webhooks/${throwaway.id}`);
   await keyed.relay.maintenance.run();
   const file = readFileSync(keyed.config.dataFile, 'utf8');

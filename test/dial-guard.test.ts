@@ -42,17 +42,25 @@ async function setup(t: TestContext) {
   const port = Number(new URL(receiver.url).port);
   const answers = new Map<string, string[]>([['rebind.test', ['127.0.0.2']]]);
   const resolve = async (host: string): Promise<string[]> => answers.get(host) ?? [];
-  const relay = await startTestRelay(t, { resolve, config: { security: { allowHosts: ['127.0.0.2'] } } });
+  const relay = await startTestRelay(t, {
+    resolve,
+    config: { security: { allowHosts: ['127.0.0.2'] } },
+  });
   return { receiver, canary, answers, relay, url: `http://rebind.test:${port}/hook` };
 }
 
 async function lastRecord(relay: TestRelay, id: number): Promise<Record<string, unknown>> {
-  const records = (await (await relay.api('GET', `/api/v1/webhooks/history/${id}`)).json()) as Array<Record<string, unknown>>;
+  const records = (await (
+    await relay.api('GET', `/api/v1/webhooks/history/${id}`)
+  ).json()) as Array<Record<string, unknown>>;
   return records[0] ?? {};
 }
 
 function attempted(relay: TestRelay, delivery: number): Promise<void> {
-  return eventually(() => (relay.relay.store.state.deliveries.get(delivery)?.attempts ?? 0) >= 1, `delivery ${delivery}`);
+  return eventually(
+    () => (relay.relay.store.state.deliveries.get(delivery)?.attempts ?? 0) >= 1,
+    `delivery ${delivery}`,
+  );
 }
 
 test('a host that rebinds to a forbidden address after registration is never dialled', async (t) => {
@@ -87,17 +95,24 @@ test('a mixed answer is dialled only at its allowed addresses', async (t) => {
 test('a stored target whose address a config change forbids is blocked at dial time, not at startup', async (t) => {
   const { receiver, canary, relay } = await setup(t);
   const port = new URL(receiver.url).port;
-  const created = await relay.api('POST', '/api/v1/webhooks/target/', { url: `http://127.0.0.2:${port}/hook` });
+  const created = await relay.api('POST', '/api/v1/webhooks/target/', {
+    url: `http://127.0.0.2:${port}/hook`,
+  });
   const { id } = (await created.json()) as { id: number };
   await relay.ingest(tiledEvent('stream-closed', ['before']));
   await receiver.request(1);
 
   const restarted = await relay.restart({ config: { security: { allowHosts: [] } } });
-  assert.ok(restarted.logs.some((entry) => entry.msg === 'hookrelay listening' && entry.targets === 1));
+  assert.ok(
+    restarted.logs.some((entry) => entry.msg === 'hookrelay listening' && entry.targets === 1),
+  );
   await restarted.ingest(tiledEvent('stream-closed', ['after']));
   await attempted(restarted, 2);
   const record = await lastRecord(restarted, id);
-  assert.match(String(record.error_detail), /^EBLOCKED: target address blocked: "127\.0\.0\.2" loopback \(127\.0\.0\.0\/8\)/);
+  assert.match(
+    String(record.error_detail),
+    /^EBLOCKED: target address blocked: "127\.0\.0\.2" loopback \(127\.0\.0\.0\/8\)/,
+  );
   assert.equal(receiver.received.length, 1);
   assert.equal(canary.connections(), 0);
 });
