@@ -70,7 +70,10 @@ const ipv4Special = IPV4_SPECIAL.map(([cidr, what]) => parseNetwork(cidr, what))
 const ipv6Special = IPV6_SPECIAL.map(([cidr, what]) => parseNetwork(cidr, what));
 
 /** Judges one IP address (no brackets, no zone); anything that is not an IP is refused. */
-export function judgeAddress(address: string, extraBlocked: readonly Network[] = []): AddressVerdict {
+export function judgeAddress(
+  address: string,
+  extraBlocked: readonly Network[] = [],
+): AddressVerdict {
   const bytes = parseAddress(address);
   if (bytes === null) return { allowed: false, reason: 'not an IP address' };
   return bytes.length === 4 ? judgeIPv4(bytes, extraBlocked) : judgeIPv6(bytes, extraBlocked);
@@ -85,18 +88,29 @@ function judgeIPv6(bytes: Uint8Array, extraBlocked: readonly Network[]): Address
   for (const wrapper of [MAPPED, NAT64]) {
     if (contains(wrapper, bytes)) return embedded(wrapper, bytes.subarray(12, 16), extraBlocked);
   }
-  if (contains(SIX_TO_FOUR, bytes)) return embedded(SIX_TO_FOUR, bytes.subarray(2, 6), extraBlocked);
+  if (contains(SIX_TO_FOUR, bytes)) {
+    return embedded(SIX_TO_FOUR, bytes.subarray(2, 6), extraBlocked);
+  }
 
   const hit = [...ipv6Special, ...extraBlocked].find((network) => contains(network, bytes));
   if (hit) return refusal(hit);
-  if (!contains(GLOBAL_UNICAST, bytes)) return { allowed: false, reason: 'outside 2000::/3 (not global unicast)' };
+  if (!contains(GLOBAL_UNICAST, bytes)) {
+    return { allowed: false, reason: 'outside 2000::/3 (not global unicast)' };
+  }
   return { allowed: true };
 }
 
-function embedded(wrapper: Network, ipv4: Uint8Array, extraBlocked: readonly Network[]): AddressVerdict {
+function embedded(
+  wrapper: Network,
+  ipv4: Uint8Array,
+  extraBlocked: readonly Network[],
+): AddressVerdict {
   const verdict = judgeIPv4(Uint8Array.from(ipv4), extraBlocked);
   if (verdict.allowed) return verdict;
-  return { allowed: false, reason: `${wrapper.what} form of ${formatIPv4(ipv4)}, ${verdict.reason}` };
+  return {
+    allowed: false,
+    reason: `${wrapper.what} form of ${formatIPv4(ipv4)}, ${verdict.reason}`,
+  };
 }
 
 function refusal(network: Network): AddressVerdict {
@@ -156,7 +170,8 @@ export function parseAddress(text: string): Uint8Array | null {
     groups = text.slice(0, text.endsWith(`::${last}`) ? lastColon + 1 : lastColon);
   }
 
-  const toWords = (part: string): number[] => (part === '' ? [] : part.split(':').map((g) => parseInt(g, 16)));
+  const toWords = (part: string): number[] =>
+    part === '' ? [] : part.split(':').map((g) => parseInt(g, 16));
   const [head = '', rest] = groups.split('::');
   const headWords = toWords(head);
   const restWords = rest === undefined ? [] : toWords(rest);
@@ -175,4 +190,3 @@ export function parseAddress(text: string): Uint8Array | null {
 function formatIPv4(bytes: Uint8Array): string {
   return Array.from(bytes).join('.');
 }
-

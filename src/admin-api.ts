@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiKeys } from './auth.js';
-import { ADMIN_MAX_BODY_BYTES, EVENT_TYPES, HISTORY_LIMIT, MAX_JSON_DEPTH, type Scope } from './defaults.js';
+import {
+  ADMIN_MAX_BODY_BYTES,
+  EVENT_TYPES,
+  HISTORY_LIMIT,
+  MAX_JSON_DEPTH,
+  type Scope,
+} from './defaults.js';
 import { HttpError, quote } from './errors.js';
 import type { FailureLimiter } from './failure-limiter.js';
 import { decodeUtf8, parseJson, readBody, requireJson, sendJson } from './http-io.js';
@@ -26,7 +32,13 @@ export interface AdminContext {
 export interface Route<C extends AdminContext = AdminContext> {
   method: string;
   pattern: RegExp;
-  handle(context: C, request: IncomingMessage, response: ServerResponse, url: URL, match: string[]): Promise<void>;
+  handle(
+    context: C,
+    request: IncomingMessage,
+    response: ServerResponse,
+    url: URL,
+    match: string[],
+  ): Promise<void>;
 }
 
 export const adminRoutes: Route[] = [
@@ -38,7 +50,12 @@ export const adminRoutes: Route[] = [
       const path = targetPath(match[1]);
       const body = await readJsonObject(request);
       const fields = await registration(context, body);
-      const target = await context.store.createTarget({ ...fields, path, name: null, managedBy: 'api' });
+      const target = await context.store.createTarget({
+        ...fields,
+        path,
+        name: null,
+        managedBy: 'api',
+      });
       sendJson(response, 200, targetView(target));
     },
   },
@@ -79,7 +96,12 @@ export const adminRoutes: Route[] = [
  * Requires a key with `scope`. The key is checked first: a right one always passes, and only a
  * client whose wrong keys have spent its budget is answered 429 instead of 401.
  */
-export function authorize(context: AdminContext, request: IncomingMessage, url: URL, scope: Scope): void {
+export function authorize(
+  context: AdminContext,
+  request: IncomingMessage,
+  url: URL,
+  scope: Scope,
+): void {
   try {
     context.keys.require(request, url, scope);
   } catch (error) {
@@ -127,7 +149,10 @@ function targetPath(encoded: string | undefined): string[] {
   try {
     return normalisePath(decodeURIComponent(encoded ?? ''));
   } catch {
-    throw new HttpError('invalid_request', `target path ${quote(encoded)} is not valid percent-encoding`);
+    throw new HttpError(
+      'invalid_request',
+      `target path ${quote(encoded)} is not valid percent-encoding`,
+    );
   }
 }
 
@@ -182,11 +207,16 @@ async function registration(
   const events = eventFilter(body.events);
   const secret = optionalSecret(body.secret);
   const ordered = body.ordered ?? false;
-  if (typeof ordered !== 'boolean') throw new HttpError('invalid_request', `ordered must be true or false, got ${quote(ordered)}`);
+  if (typeof ordered !== 'boolean') {
+    throw new HttpError('invalid_request', `ordered must be true or false, got ${quote(ordered)}`);
+  }
   return { url: await checkedUrl(context, body.url), secret, events, ordered };
 }
 
-/** A target URL allowed by the policy, its host resolved and checked; answers the normalised URL. */
+/**
+ * A target URL allowed by the policy, its host resolved and checked; answers the
+ * normalised URL.
+ */
 export async function checkedUrl(context: AdminContext, value: unknown): Promise<string> {
   const url = parseTargetUrl(value, context.policy);
   await checkTargetAddress(url, context.policy, context.resolve);
@@ -196,7 +226,10 @@ export async function checkedUrl(context: AdminContext, value: unknown): Promise
 export function eventFilter(value: unknown): string[] | null {
   if (value === undefined || value === null) return null;
   if (!Array.isArray(value)) {
-    throw new HttpError('invalid_request', `events must be a list of event types or null, got ${quote(value)}`);
+    throw new HttpError(
+      'invalid_request',
+      `events must be a list of event types or null, got ${quote(value)}`,
+    );
   }
   for (const entry of value) {
     if (!(EVENT_TYPES as readonly unknown[]).includes(entry)) {
@@ -214,7 +247,10 @@ export function eventFilter(value: unknown): string[] | null {
 export function optionalSecret(value: unknown): string | null {
   if (value === undefined || value === null || value === '') return null;
   if (typeof value !== 'string') {
-    throw new HttpError('invalid_request', `secret must be a string, got a value of type ${typeof value}`);
+    throw new HttpError(
+      'invalid_request',
+      `secret must be a string, got a value of type ${typeof value}`,
+    );
   }
   return value;
 }

@@ -67,7 +67,11 @@ const ingestRoute: Route<AppContext> = {
     }
     app.metrics.noteIngested(accepted.deliveries);
     app.dispatcher.enqueue(accepted.deliveries);
-    sendJson(response, 202, { event_id: event.id, duplicate: false, deliveries: accepted.deliveries.length });
+    sendJson(response, 202, {
+      event_id: event.id,
+      duplicate: false,
+      deliveries: accepted.deliveries.length,
+    });
   },
 };
 
@@ -83,7 +87,9 @@ const routes: Array<Route<AppContext>> = [
 ];
 
 /** The relay's HTTP handler: a plain function of request and response, so tests can call it. */
-export function createHandler(context: AppContext): (request: IncomingMessage, response: ServerResponse) => void {
+export function createHandler(
+  context: AppContext,
+): (request: IncomingMessage, response: ServerResponse) => void {
   return (request, response) => {
     handle(context, request, response).catch((error: unknown) => {
       if (error instanceof HttpError) {
@@ -91,12 +97,18 @@ export function createHandler(context: AppContext): (request: IncomingMessage, r
         return;
       }
       if (error instanceof StorageError) {
-        context.logger.error('could not store a change; answered 503', { method: request.method, err: error });
+        context.logger.error('could not store a change; answered 503', {
+          method: request.method,
+          err: error,
+        });
         sendError(response, storageUnavailable('the change', error));
         return;
       }
       context.logger.error('request failed unexpectedly', { method: request.method, err: error });
-      sendError(response, new HttpError('internal_error', 'the relay failed to handle this request'));
+      sendError(
+        response,
+        new HttpError('internal_error', 'the relay failed to handle this request'),
+      );
     });
   };
 }
@@ -107,9 +119,16 @@ function storageUnavailable(what: string, error: StorageError): HttpError {
   });
 }
 
-async function handle(context: AppContext, request: IncomingMessage, response: ServerResponse): Promise<void> {
+async function handle(
+  context: AppContext,
+  request: IncomingMessage,
+  response: ServerResponse,
+): Promise<void> {
   if (request.rawHeaders.length / 2 > context.maxHeaders) {
-    throw new HttpError('too_many_headers', `a request may carry at most ${context.maxHeaders} headers`);
+    throw new HttpError(
+      'too_many_headers',
+      `a request may carry at most ${context.maxHeaders} headers`,
+    );
   }
   // Nearly every request is an event: its exact path goes straight to ingest, without parsing.
   if (request.url === '/ingest' && request.method === 'POST') {
@@ -129,9 +148,11 @@ async function handle(context: AppContext, request: IncomingMessage, response: S
     return;
   }
   if (allowed.length > 0) {
-    throw new HttpError('method_not_allowed', `${request.method} is not allowed on ${url.pathname}`, {
-      Allow: allowed.join(', '),
-    });
+    throw new HttpError(
+      'method_not_allowed',
+      `${request.method} is not allowed on ${url.pathname}`,
+      { Allow: allowed.join(', ') },
+    );
   }
   throw new HttpError('not_found', `no such endpoint: ${url.pathname}`);
 }

@@ -78,7 +78,9 @@ export function positiveNumber(max: number): Rule<number> {
   const expected = `a number above 0 and at most ${max}`;
   return (raw, key, context) => {
     const value = fromEnvironment(raw, key, context);
-    return typeof value === 'number' && value > 0 && value <= max ? value : fail(context, key, raw, expected);
+    return typeof value === 'number' && value > 0 && value <= max
+      ? value
+      : fail(context, key, raw, expected);
   };
 }
 
@@ -87,9 +89,12 @@ export const boolean: Rule<boolean> = (raw, key, context) => {
   return typeof value === 'boolean' ? value : fail(context, key, raw, 'true or false');
 };
 
-export function string(options: { minLength?: number; pattern?: RegExp; expected?: string } = {}): Rule<string> {
+export function string(
+  options: { minLength?: number; pattern?: RegExp; expected?: string } = {},
+): Rule<string> {
   const minLength = options.minLength ?? 1;
-  const expected = options.expected ?? `a string of at least ${minLength} character${minLength === 1 ? '' : 's'}`;
+  const expected =
+    options.expected ?? `a string of at least ${minLength} character${minLength === 1 ? '' : 's'}`;
   return (value, key, context) =>
     typeof value === 'string' && value.length >= minLength && (options.pattern?.test(value) ?? true)
       ? value
@@ -106,7 +111,10 @@ export function nullable<T>(rule: Rule<T>): Rule<T | null> {
   return (value, key, context) => (value === null ? null : rule(value, key, context));
 }
 
-export function listOf<T>(item: Rule<T>, options: { minItems?: number; maxItems?: number } = {}): Rule<T[]> {
+export function listOf<T>(
+  item: Rule<T>,
+  options: { minItems?: number; maxItems?: number } = {},
+): Rule<T[]> {
   const { minItems = 0, maxItems = 10_000 } = options;
   return (value, key, context) => {
     if (!Array.isArray(value) || value.length < minItems || value.length > maxItems) {
@@ -153,7 +161,12 @@ export function section<T extends object>(fields: Fields<T>, defaults: Partial<T
   };
 }
 
-function defaultFor<T>(defaults: Partial<T>, name: keyof T, key: string, context: Context): unknown {
+function defaultFor<T>(
+  defaults: Partial<T>,
+  name: keyof T,
+  key: string,
+  context: Context,
+): unknown {
   if (Object.hasOwn(defaults, name)) return structuredClone(defaults[name]);
   return fail(context, key, undefined, 'a value (this key is required)');
 }

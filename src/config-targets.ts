@@ -29,7 +29,12 @@ export async function reconcileConfigTargets(
     existing.delete(entry.name);
 
     if (target === undefined) {
-      await store.createTarget({ ...wanted, secret: entry.secret, name: entry.name, managedBy: 'config' });
+      await store.createTarget({
+        ...wanted,
+        secret: entry.secret,
+        name: entry.name,
+        managedBy: 'config',
+      });
       counts.created += 1;
     } else if (differs(target, wanted, entry.secret)) {
       await store.updateTarget(target, { ...wanted, secret: entry.secret });

@@ -17,24 +17,40 @@ import {
   type Problem,
   type Rule,
 } from './config-schema.js';
-import { DEFAULTS, EVENT_TYPES, SCOPES, TARGET_DEFAULTS, type Config, type TargetConfig } from './defaults.js';
+import {
+  DEFAULTS,
+  EVENT_TYPES,
+  SCOPES,
+  TARGET_DEFAULTS,
+  type Config,
+  type TargetConfig,
+} from './defaults.js';
 import { HttpError } from './errors.js';
 import { tryParseNetwork } from './address-policy.js';
 import { normalisePath } from './matching.js';
-import { compileUrlPolicy, judgeTargetAddress, parseTargetUrl, urlHost, type UrlPolicy } from './target-url.js';
+import {
+  compileUrlPolicy,
+  judgeTargetAddress,
+  parseTargetUrl,
+  urlHost,
+  type UrlPolicy,
+} from './target-url.js';
 
 export class ConfigError extends Error {
   readonly problems: readonly Problem[];
 
   constructor(file: string, problems: Problem[]) {
     const lines = problems.map((problem) => `  - ${describeProblem(problem)}`);
-    super(`${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`);
+    super(
+      `${file} has ${problems.length} problem${problems.length === 1 ? '' : 's'}:\n${lines.join('\n')}`,
+    );
     this.name = 'ConfigError';
     this.problems = problems;
   }
 }
 
-const HOST_NAME = /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
+const HOST_NAME =
+  /^(?=.{1,253}$)([a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)*\.?$/i;
 const DAY_MS = 86_400_000;
 const SECRET_KEY = string({ minLength: 16, expected: 'a key of at least 16 characters' });
 
@@ -43,7 +59,9 @@ const hostOrNetwork: Rule<string> = (value, key, context) => {
   const expected = 'a host name, an IP address or a network such as 10.0.0.0/8';
   if (typeof value !== 'string') return fail(context, key, value, expected);
   const bare = value.replace(/^\[|\]$/g, '');
-  const valid = value.includes('/') ? tryParseNetwork(bare) !== null : isIP(bare) !== 0 || HOST_NAME.test(value);
+  const valid = value.includes('/')
+    ? tryParseNetwork(bare) !== null
+    : isIP(bare) !== 0 || HOST_NAME.test(value);
   return valid ? value : fail(context, key, value, expected);
 };
 
@@ -57,7 +75,9 @@ function targetUrl(policy: UrlPolicy): Rule<string> {
       const url = parseTargetUrl(value, policy);
       const host = urlHost(url);
       const verdict = isIP(host) === 0 ? { allowed: true } : judgeTargetAddress(policy, host, host);
-      return verdict.allowed ? (value as string) : fail(context, key, value, `a public address (${host} is ${verdict.reason})`);
+      return verdict.allowed
+        ? (value as string)
+        : fail(context, key, value, `a public address (${host} is ${verdict.reason})`);
     } catch (error) {
       if (!(error instanceof HttpError)) throw error;
       return fail(context, key, value, error.message.replace(/\.$/, ''));
@@ -68,7 +88,10 @@ function targetUrl(policy: UrlPolicy): Rule<string> {
 function targetRule(policy: UrlPolicy): Rule<TargetConfig> {
   return section<TargetConfig>(
     {
-      name: string({ pattern: /^[A-Za-z0-9._-]{1,64}$/, expected: '1-64 letters, digits, ".", "_" or "-"' }),
+      name: string({
+        pattern: /^[A-Za-z0-9._-]{1,64}$/,
+        expected: '1-64 letters, digits, ".", "_" or "-"',
+      }),
       path: string({ minLength: 0 }),
       url: targetUrl(policy),
       secret: nullable(string()),
@@ -112,13 +135,20 @@ function configRule(policy: UrlPolicy): Rule<Config> {
       ),
       dataFile: string(),
       apiKeys: unique(
-        listOf(section({ key: SECRET_KEY, scopes: listOf(oneOf(SCOPES), { minItems: 1, maxItems: SCOPES.length }) }), {
-          maxItems: 1_000,
-        }),
+        listOf(
+          section({
+            key: SECRET_KEY,
+            scopes: listOf(oneOf(SCOPES), { minItems: 1, maxItems: SCOPES.length }),
+          }),
+          { maxItems: 1_000 },
+        ),
         'key',
       ),
       secretKeys: listOf(SECRET_KEY, { maxItems: 100 }),
-      ingest: section({ secret: nullable(string()), maxBodyBytes: integer(1_024, 67_108_864) }, DEFAULTS.ingest),
+      ingest: section(
+        { secret: nullable(string()), maxBodyBytes: integer(1_024, 67_108_864) },
+        DEFAULTS.ingest,
+      ),
       delivery: section(
         {
           timeoutMs: integer(1, 600_000),
@@ -138,7 +168,11 @@ function configRule(policy: UrlPolicy): Rule<Config> {
         DEFAULTS.history,
       ),
       compaction: section(
-        { ratio: positiveNumber(1_000), minBytes: integer(0, 2 ** 50), checkIntervalMs: integer(100, DAY_MS) },
+        {
+          ratio: positiveNumber(1_000),
+          minBytes: integer(0, 2 ** 50),
+          checkIntervalMs: integer(100, DAY_MS),
+        },
         DEFAULTS.compaction,
       ),
       targets: unique(listOf(targetRule(policy), { maxItems: 10_000 }), 'name'),
@@ -168,7 +202,9 @@ export function loadConfig(file: string, environment: NodeJS.ProcessEnv = proces
     text = readFileSync(file, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
-    throw new ConfigError(file, [{ key: '(file)', value: file, expected: `a readable file (${reason})` }]);
+    throw new ConfigError(file, [
+      { key: '(file)', value: file, expected: `a readable file (${reason})` },
+    ]);
   }
   return parseConfig(text, file, environment);
 }
@@ -189,7 +225,9 @@ export function parseConfig(text: string, file: string, environment: NodeJS.Proc
     const expected = `at most listen.requestTimeoutMs (${config.listen.requestTimeoutMs})`;
     fail(context, 'listen.headersTimeoutMs', config.listen.headersTimeoutMs, expected);
   }
-  if (config === undefined || context.problems.length > 0) throw new ConfigError(file, context.problems);
+  if (config === undefined || context.problems.length > 0) {
+    throw new ConfigError(file, context.problems);
+  }
 
   config.dataFile = resolve(dirname(resolve(file)), config.dataFile);
   for (const target of config.targets) {
@@ -209,22 +247,36 @@ function syntaxError(error: Error): string {
 }
 
 /** Replaces every "${NAME}" inside a string with the environment variable NAME. */
-function substitute(value: unknown, key: string, environment: NodeJS.ProcessEnv, context: Context): unknown {
+function substitute(
+  value: unknown,
+  key: string,
+  environment: NodeJS.ProcessEnv,
+  context: Context,
+): unknown {
   if (typeof value === 'string') {
     if (!value.includes('${')) return value;
     (context.substituted as Set<string>).add(key);
     return value.replace(/\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g, (whole, name: string) => {
       const found = environment[name];
       if (found !== undefined) return found;
-      context.problems.push({ key, value: whole, expected: `the environment variable ${name} to be set` });
+      context.problems.push({
+        key,
+        value: whole,
+        expected: `the environment variable ${name} to be set`,
+      });
       return whole;
     });
   }
-  if (Array.isArray(value)) return value.map((item, index) => substitute(item, `${key}[${index}]`, environment, context));
+  if (Array.isArray(value)) {
+    return value.map((item, index) => substitute(item, `${key}[${index}]`, environment, context));
+  }
   if (typeof value === 'object' && value !== null) {
     const prefix = key === '' ? '' : `${key}.`;
     return Object.fromEntries(
-      Object.entries(value).map(([name, item]) => [name, substitute(item, `${prefix}${name}`, environment, context)]),
+      Object.entries(value).map(([name, item]) => [
+        name,
+        substitute(item, `${prefix}${name}`, environment, context),
+      ]),
     );
   }
   return value;
@@ -236,6 +288,9 @@ function substitute(value: unknown, key: string, environment: NodeJS.ProcessEnv,
  */
 function targetPolicy(raw: unknown, context: Context): UrlPolicy {
   const scratch: Context = { problems: [], substituted: context.substituted };
-  const security = typeof raw === 'object' && raw !== null ? (raw as { security?: unknown }).security : undefined;
-  return compileUrlPolicy((security !== undefined && securityRule(security, 'security', scratch)) || DEFAULTS.security);
+  const security =
+    typeof raw === 'object' && raw !== null ? (raw as { security?: unknown }).security : undefined;
+  return compileUrlPolicy(
+    (security !== undefined && securityRule(security, 'security', scratch)) || DEFAULTS.security,
+  );
 }

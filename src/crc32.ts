@@ -21,7 +21,9 @@ function buildTable(): Uint32Array {
   const entries = new Uint32Array(256);
   for (let index = 0; index < 256; index += 1) {
     let value = index;
-    for (let bit = 0; bit < 8; bit += 1) value = value & 1 ? 0xedb88320 ^ (value >>> 1) : value >>> 1;
+    for (let bit = 0; bit < 8; bit += 1) {
+      value = value & 1 ? 0xedb88320 ^ (value >>> 1) : value >>> 1;
+    }
     entries[index] = value >>> 0;
   }
   return entries;

@@ -1,6 +1,12 @@
 import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
-import { judgeTargetAddress, refusalReason, urlHost, type Resolver, type UrlPolicy } from './target-url.js';
+import {
+  judgeTargetAddress,
+  refusalReason,
+  urlHost,
+  type Resolver,
+  type UrlPolicy,
+} from './target-url.js';
 
 /**
  * The address check at connection time. Registration checks a target's host once, but a DNS
@@ -37,20 +43,37 @@ export function guardedLookup(policy: UrlPolicy, resolve: Resolver): LookupFunct
     const host = hostname.replace(/^\[|\]$/g, '');
     resolve(host).then(
       (addresses) => {
-        const allowed = addresses.filter((address) => judgeTargetAddress(policy, host, address).allowed);
+        const allowed = addresses.filter(
+          (address) => judgeTargetAddress(policy, host, address).allowed,
+        );
         if (allowed.length === 0) {
           const first = addresses[0] ?? '';
-          const reason = first === '' ? `${host} has no addresses` : refusalReason(host, first, judgeTargetAddress(policy, host, first));
+          const reason =
+            first === ''
+              ? `${host} has no addresses`
+              : refusalReason(host, first, judgeTargetAddress(policy, host, first));
           callback(new BlockedAddressError(reason), '', 4);
           return;
         }
         const family = (address: string): number => (isIP(address) === 6 ? 6 : 4);
-        const wanted = options.family === 4 || options.family === 6 ? allowed.filter((a) => family(a) === options.family) : allowed;
+        const wanted =
+          options.family === 4 || options.family === 6
+            ? allowed.filter((a) => family(a) === options.family)
+            : allowed;
         const first = wanted[0];
         if (first === undefined) {
-          callback(Object.assign(new Error(`${host} has no allowed IPv${options.family} address`), { code: 'ENOTFOUND' }), '', 4);
+          callback(
+            Object.assign(new Error(`${host} has no allowed IPv${options.family} address`), {
+              code: 'ENOTFOUND',
+            }),
+            '',
+            4,
+          );
         } else if (options.all === true) {
-          callback(null, wanted.map((address) => ({ address, family: family(address) })));
+          callback(
+            null,
+            wanted.map((address) => ({ address, family: family(address) })),
+          );
         } else {
           callback(null, first, family(first));
         }

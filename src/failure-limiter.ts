@@ -50,7 +50,10 @@ export class FailureLimiter {
   private tokens(client: string): number {
     const entry = this.clients.get(client);
     if (entry === undefined) return this.perMinute;
-    const tokens = Math.min(this.perMinute, entry.tokens + (this.clock.now() - entry.at) * this.perMs);
+    const tokens = Math.min(
+      this.perMinute,
+      entry.tokens + (this.clock.now() - entry.at) * this.perMs,
+    );
     if (tokens >= this.perMinute) this.clients.delete(client);
     return tokens;
   }

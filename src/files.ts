@@ -11,7 +11,13 @@ export interface FileSystem {
    * wrote. The position matters after a failure: the file is cut back to its last good length,
    * and the next write must start there, not where the failed one left the file offset.
    */
-  write(fd: number, buffer: Uint8Array, offset: number, length: number, position: number): Promise<number>;
+  write(
+    fd: number,
+    buffer: Uint8Array,
+    offset: number,
+    length: number,
+    position: number,
+  ): Promise<number>;
   datasync(fd: number): Promise<void>;
   truncate(fd: number, length: number): Promise<void>;
   close(fd: number): Promise<void>;
@@ -20,8 +26,12 @@ export interface FileSystem {
   syncDirectory(path: string): Promise<void>;
 }
 
-function promised<T>(call: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void): Promise<T> {
-  return new Promise((resolve, reject) => call((error, value) => (error ? reject(error) : resolve(value))));
+function promised<T>(
+  call: (done: (error: NodeJS.ErrnoException | null, value: T) => void) => void,
+): Promise<T> {
+  return new Promise((resolve, reject) =>
+    call((error, value) => (error ? reject(error) : resolve(value))),
+  );
 }
 
 export const nodeFileSystem: FileSystem = {
@@ -38,7 +48,8 @@ export const nodeFileSystem: FileSystem = {
     }
   },
   datasync: (fd) => promised((done) => fs.fdatasync(fd, (error) => done(error, undefined))),
-  truncate: (fd, length) => promised((done) => fs.ftruncate(fd, length, (error) => done(error, undefined))),
+  truncate: (fd, length) =>
+    promised((done) => fs.ftruncate(fd, length, (error) => done(error, undefined))),
   close: (fd) => promised((done) => fs.close(fd, (error) => done(error, undefined))),
   rename: (from, to) => promised((done) => fs.rename(from, to, (error) => done(error, undefined))),
   async syncDirectory(path) {

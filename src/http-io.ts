@@ -24,13 +24,18 @@ export function readBody(request: IncomingMessage, limit: number): Promise<Buffe
       chunks.push(chunk);
     };
     request.on('data', onData);
-    request.once('end', () => resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)));
+    request.once('end', () =>
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks)),
+    );
     request.once('error', reject);
   });
 }
 
 function tooLarge(limit: number): HttpError {
-  return new HttpError('payload_too_large', `request body is larger than the limit of ${limit} bytes`);
+  return new HttpError(
+    'payload_too_large',
+    `request body is larger than the limit of ${limit} bytes`,
+  );
 }
 
 /** 415 unless the request says its body is JSON (RFC 8259's media type, parameters allowed). */
@@ -63,13 +68,19 @@ export function decodeUtf8(body: Buffer): string {
  * `forbidKeys`, objects may not have the keys `__proto__`, `constructor` or `prototype`, which a
  * later merge or copy could turn into prototype pollution.
  */
-export function parseJson(text: string, options: { maxDepth: number; forbidKeys?: boolean }): unknown {
+export function parseJson(
+  text: string,
+  options: { maxDepth: number; forbidKeys?: boolean },
+): unknown {
   // Nesting cannot be deeper than the count of opening brackets, which native indexOf finds
   // fast: the scan character by character is only needed for bodies with many of them.
   if (openingBrackets(text, options.maxDepth) > options.maxDepth) {
     const depth = nestingDepth(text);
     if (depth > options.maxDepth) {
-      throw new HttpError('invalid_json', `request body is nested ${depth} levels deep; the limit is ${options.maxDepth}`);
+      throw new HttpError(
+        'invalid_json',
+        `request body is nested ${depth} levels deep; the limit is ${options.maxDepth}`,
+      );
     }
   }
   const reviver = options.forbidKeys === true ? refuseDangerousKeys : undefined;
@@ -77,14 +88,19 @@ export function parseJson(text: string, options: { maxDepth: number; forbidKeys?
     return JSON.parse(text, reviver);
   } catch (error) {
     if (error instanceof HttpError) throw error;
-    throw new HttpError('invalid_json', `request body is not valid JSON: ${(error as Error).message}`);
+    throw new HttpError(
+      'invalid_json',
+      `request body is not valid JSON: ${(error as Error).message}`,
+    );
   }
 }
 
 const DANGEROUS_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 function refuseDangerousKeys(key: string, value: unknown): unknown {
-  if (DANGEROUS_KEYS.has(key)) throw new HttpError('forbidden_key', `request body may not use the key ${JSON.stringify(key)}`);
+  if (DANGEROUS_KEYS.has(key)) {
+    throw new HttpError('forbidden_key', `request body may not use the key ${JSON.stringify(key)}`);
+  }
   return value;
 }
 
@@ -92,7 +108,12 @@ function refuseDangerousKeys(key: string, value: unknown): unknown {
 function openingBrackets(text: string, limit: number): number {
   let count = 0;
   for (const bracket of ['{', '[']) {
-    for (let at = text.indexOf(bracket); at !== -1 && count <= limit; at = text.indexOf(bracket, at + 1)) count += 1;
+    for (
+      let at = text.indexOf(bracket);
+      at !== -1 && count <= limit;
+      at = text.indexOf(bracket, at + 1)
+    )
+      count += 1;
   }
   return count;
 }

@@ -23,10 +23,16 @@ export function checkIngest(
   if (secret !== null) {
     const signature = headerValue(request, 'x-tiled-signature');
     if (signature === undefined) {
-      throw new HttpError('invalid_signature', 'X-Tiled-Signature is missing; the relay requires signed events');
+      throw new HttpError(
+        'invalid_signature',
+        'X-Tiled-Signature is missing; the relay requires signed events',
+      );
     }
     if (!verifyTiledSignature(secret, body, signature)) {
-      throw new HttpError('invalid_signature', 'X-Tiled-Signature does not match the body for the ingest secret');
+      throw new HttpError(
+        'invalid_signature',
+        'X-Tiled-Signature does not match the body for the ingest secret',
+      );
     }
   }
 
@@ -45,10 +51,16 @@ export function checkIngest(
   }
   const { type, path } = event as { type?: unknown; path?: unknown };
   if (typeof type !== 'string' || type === '') {
-    throw new HttpError('invalid_event', `the event needs "type", a non-empty string; got ${quote(type)}`);
+    throw new HttpError(
+      'invalid_event',
+      `the event needs "type", a non-empty string; got ${quote(type)}`,
+    );
   }
   if (!Array.isArray(path) || !path.every((element) => typeof element === 'string')) {
-    throw new HttpError('invalid_event', `the event needs "path", a list of strings; got ${quote(JSON.stringify(path))}`);
+    throw new HttpError(
+      'invalid_event',
+      `the event needs "path", a list of strings; got ${quote(JSON.stringify(path))}`,
+    );
   }
 
   return { id: givenId ?? randomId(), type, path: path as string[], text };

@@ -66,7 +66,10 @@ export function readJournal(
     for (;;) {
       const read = readSync(fd, chunk, 0, CHUNK_BYTES, null);
       if (read === 0) break;
-      const data = carry.length === 0 ? chunk.subarray(0, read) : Buffer.concat([carry, chunk.subarray(0, read)]);
+      const data =
+        carry.length === 0
+          ? chunk.subarray(0, read)
+          : Buffer.concat([carry, chunk.subarray(0, read)]);
       const consumed = scan.lines(data);
       carry = Buffer.from(data.subarray(consumed));
     }
@@ -129,7 +132,8 @@ class Scan {
       });
     }
     if (decoded.seq !== this.nextSeq) {
-      const what = decoded.seq < this.nextSeq ? 'repeats an earlier record' : 'records are missing before it';
+      const what =
+        decoded.seq < this.nextSeq ? 'repeats an earlier record' : 'records are missing before it';
       this.fail(`sequence number ${decoded.seq} where ${this.nextSeq} was expected (${what})`);
     }
     if (this.nextSeq === 0) this.checkHeader(decoded.record);
@@ -143,7 +147,9 @@ class Scan {
       this.fail(`not a hookrelay data file (the first line is not a ${JOURNAL_FORMAT} header)`);
     }
     if (record.type === 'header' && record.version !== JOURNAL_VERSION) {
-      this.fail(`format version ${record.version} is not supported (this relay reads ${JOURNAL_VERSION})`);
+      this.fail(
+        `format version ${record.version} is not supported (this relay reads ${JOURNAL_VERSION})`,
+      );
     }
   }
 

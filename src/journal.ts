@@ -63,7 +63,10 @@ export class Journal {
    * Reads the file (creating it and its folder when missing), hands every record to `onRecord`,
    * cuts off a torn tail, and opens the file for appending.
    */
-  static async open(file: string, options: JournalOptions): Promise<{ journal: Journal; report: ReadReport | null }> {
+  static async open(
+    file: string,
+    options: JournalOptions,
+  ): Promise<{ journal: Journal; report: ReadReport | null }> {
     const files = options.files ?? nodeFileSystem;
     mkdirSync(dirname(file), { recursive: true });
     removeUnfinishedCompaction(file, options.logger);
@@ -89,8 +92,16 @@ export class Journal {
     const start = { length: fresh ? 0 : report.goodLength, nextSeq: fresh ? 0 : report.nextSeq };
     const journal = new Journal(file, fd, files, options.onFatal, start);
     if (fresh) {
-      const header = { type: 'header', format: JOURNAL_FORMAT, version: JOURNAL_VERSION, created: options.clock.now() };
-      options.onRecord(header as JournalRecord, await journal.append(header as JournalRecord, true));
+      const header = {
+        type: 'header',
+        format: JOURNAL_FORMAT,
+        version: JOURNAL_VERSION,
+        created: options.clock.now(),
+      };
+      options.onRecord(
+        header as JournalRecord,
+        await journal.append(header as JournalRecord, true),
+      );
     }
     if (fresh || report?.tornTail) await files.syncDirectory(dirname(file));
     return { journal, report };
@@ -146,7 +157,9 @@ export class Journal {
     return running;
   }
 
-  private async replaceWith(snapshot: Iterable<JournalRecord>): Promise<{ before: number; after: number }> {
+  private async replaceWith(
+    snapshot: Iterable<JournalRecord>,
+  ): Promise<{ before: number; after: number }> {
     const carried = this.carried ?? [];
     const before = this.length;
     const temporary = compactionFile(this.file);
@@ -164,7 +177,9 @@ export class Journal {
       }
       // Most of what was appended meanwhile is copied before the writer is held, so that the
       // pause covers only the last few records.
-      while (carried.length > SNAPSHOT_CHUNK) await this.writeRecords(output, carried.splice(0, carried.length));
+      while (carried.length > SNAPSHOT_CHUNK) {
+        await this.writeRecords(output, carried.splice(0, carried.length));
+      }
       await this.files.datasync(fd);
       this.throwIfAbandoned();
 
@@ -228,7 +243,9 @@ export class Journal {
     await this.compaction;
     await this.idle;
     try {
-      if (this.length !== this.syncedLength && this.broken === null) await this.files.datasync(this.fd);
+      if (this.length !== this.syncedLength && this.broken === null) {
+        await this.files.datasync(this.fd);
+      }
     } finally {
       await this.files.close(this.fd);
     }
@@ -295,7 +312,9 @@ export class Journal {
       }
     } catch (error) {
       // After a failed sync nothing written since the last good sync can be trusted.
-      await this.rollBack(stage === 'write' ? start : { length: this.syncedLength, seq: this.syncedSeq });
+      await this.rollBack(
+        stage === 'write' ? start : { length: this.syncedLength, seq: this.syncedSeq },
+      );
       const failure = new StorageError(stage, error as NodeJS.ErrnoException);
       this.failure = failure;
       return rejectAll(batch, failure);
@@ -400,9 +419,14 @@ export function compactionFile(file: string): string {
 }
 
 /** Writes all of `bytes` at `position`. */
-async function writeAll(files: FileSystem, fd: number, bytes: Buffer, position: number): Promise<void> {
+async function writeAll(
+  files: FileSystem,
+  fd: number,
+  bytes: Buffer,
+  position: number,
+): Promise<void> {
   // A write may be short (disk nearly full): continue from where it stopped, as Redis does.
-  for (let offset = 0; offset < bytes.length; ) {
+  for (let offset = 0; offset < bytes.length;) {
     offset += await files.write(fd, bytes, offset, bytes.length - offset, position + offset);
   }
 }

@@ -61,7 +61,9 @@ async function main(argv: string[]): Promise<number> {
 
   const [command = 'serve', ...extra] = positionals;
   if (!['serve', 'check', 'repair'].includes(command) || extra.length > 0) {
-    process.stderr.write(`hookrelay: unknown command ${JSON.stringify(positionals.join(' '))}\n\n${USAGE}`);
+    process.stderr.write(
+      `hookrelay: unknown command ${JSON.stringify(positionals.join(' '))}\n\n${USAGE}`,
+    );
     return 2;
   }
   if (values.config === undefined) {
@@ -81,7 +83,9 @@ function print(text: string, code: number): number {
 function check(file: string): number {
   const config = configOrNull(file);
   if (config === null) return 1;
-  process.stdout.write(`${file} is valid (${config.targets.length} targets, data file ${config.dataFile})\n`);
+  process.stdout.write(
+    `${file} is valid (${config.targets.length} targets, data file ${config.dataFile})\n`,
+  );
   return 0;
 }
 
@@ -89,7 +93,9 @@ function repair(file: string): number {
   const config = configOrNull(file);
   if (config === null) return 1;
   if (!existsSync(config.dataFile)) {
-    process.stderr.write(`hookrelay: ${config.dataFile} does not exist; there is nothing to repair\n`);
+    process.stderr.write(
+      `hookrelay: ${config.dataFile} does not exist; there is nothing to repair\n`,
+    );
     return 1;
   }
   let report;
@@ -112,7 +118,9 @@ function configOrNull(file: string, logger?: Logger): Config | null {
     if (logger === undefined) {
       process.stderr.write(`${error.message}\n`);
     } else {
-      for (const problem of error.problems) logger.error('config problem', { file, problem: describeProblem(problem) });
+      for (const problem of error.problems) {
+        logger.error('config problem', { file, problem: describeProblem(problem) });
+      }
     }
     return null;
   }
@@ -130,7 +138,10 @@ async function serve(file: string, repairFirst: boolean): Promise<number> {
       const report = repairJournal(config.dataFile, systemClock.now());
       for (const line of describeRepair(report)) logger.warn(line, { file: config.dataFile });
     } catch (error) {
-      logger.error('could not repair the data file; not starting', { file: config.dataFile, err: error });
+      logger.error('could not repair the data file; not starting', {
+        file: config.dataFile,
+        err: error,
+      });
       return 1;
     }
   }
@@ -155,7 +166,9 @@ async function serve(file: string, repairFirst: boolean): Promise<number> {
     if (error instanceof JournalDamage) {
       const { line, reason } = error.damage;
       logger.error('the data file is damaged; not starting', { file: error.file, line, reason });
-      logger.error('to drop the damaged lines and keep a copy of the file, run with --repair', { file: error.file });
+      logger.error('to drop the damaged lines and keep a copy of the file, run with --repair', {
+        file: error.file,
+      });
       return 1;
     }
     logger.error('could not start', { err: error });
@@ -177,13 +190,17 @@ async function serve(file: string, repairFirst: boolean): Promise<number> {
 
 /** Reads the config file again and applies it; the relay logs what changed or why not. */
 function reloadFromFile(relay: Relay, file: string, logger: Logger): void {
-  relay.reload(() => loadConfig(file)).catch((error: unknown) => {
-    logger.error('config reload failed unexpectedly; the running config is kept', { err: error });
-  });
+  relay
+    .reload(() => loadConfig(file))
+    .catch((error: unknown) => {
+      logger.error('config reload failed unexpectedly; the running config is kept', { err: error });
+    });
 }
 
 function fatal(logger: Logger, error: Error): void {
-  logger.error('the data file cannot be kept consistent; exiting so a restart can recover it', { err: error });
+  logger.error('the data file cannot be kept consistent; exiting so a restart can recover it', {
+    err: error,
+  });
   process.exit(1);
 }
 

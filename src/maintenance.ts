@@ -66,18 +66,31 @@ export class Maintenance {
   /** Forgets what is beyond retention; the data file keeps it until the next compaction. */
   prune(): void {
     const { state, clock, logger, history } = this.options;
-    const rule = { before: clock.now() - history.retentionDays * DAY_MS, perTarget: history.maxPerTarget };
+    const rule = {
+      before: clock.now() - history.retentionDays * DAY_MS,
+      perTarget: history.maxPerTarget,
+    };
     const pruned = state.prune(rule);
-    if (pruned.deliveries + pruned.events > 0) logger.info('history beyond retention forgotten', pruned);
+    if (pruned.deliveries + pruned.events > 0) {
+      logger.info('history beyond retention forgotten', pruned);
+    }
   }
 
   private async pruneAndCompact(): Promise<void> {
     const { state, journal, clock, logger, compaction } = this.options;
     this.prune();
-    if (journal.size < compaction.minBytes || journal.size <= compaction.ratio * state.liveBytes) return;
+    if (journal.size < compaction.minBytes || journal.size <= compaction.ratio * state.liveBytes) {
+      return;
+    }
     try {
       const result = await journal.compact(state.snapshot(clock.now()));
-      if (result !== null) logger.info('data file compacted', { file: journal.file, ...result, liveBytes: state.liveBytes });
+      if (result !== null) {
+        logger.info('data file compacted', {
+          file: journal.file,
+          ...result,
+          liveBytes: state.liveBytes,
+        });
+      }
     } catch (error) {
       if (error instanceof CompactionAbandoned) {
         logger.info('compaction abandoned as the relay stops; the data file is as it was');

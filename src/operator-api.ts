@@ -45,7 +45,11 @@ export const operatorRoutes: Array<Route<OperatorContext>> = [
     async handle(context, request, response, url) {
       authorize(context, request, url, 'read:webhooks');
       const now = context.clock.now();
-      sendJson(response, 200, [...context.store.state.targets.values()].map((target) => targetDetail(target, now)));
+      sendJson(
+        response,
+        200,
+        [...context.store.state.targets.values()].map((target) => targetDetail(target, now)),
+      );
     },
   },
   {
@@ -82,7 +86,9 @@ export const operatorRoutes: Array<Route<OperatorContext>> = [
 
       const chosen = target.history.filter(
         (delivery) =>
-          window.outcomes.includes(delivery.outcome) && delivery.event.at >= window.since && delivery.event.at < window.until,
+          window.outcomes.includes(delivery.outcome) &&
+          delivery.event.at >= window.since &&
+          delivery.event.at < window.until,
       );
       await context.store.requeue(chosen);
       context.dispatcher.enqueue(chosen);
@@ -97,7 +103,10 @@ export const operatorRoutes: Array<Route<OperatorContext>> = [
       const delivery = findDelivery(context, match[1]);
       if (delivery.outcome === 'pending') {
         const next = delivery.nextAttemptAt === null ? 'now' : isoTime(delivery.nextAttemptAt);
-        throw new HttpError('delivery_pending', `Delivery ${delivery.id} is already queued (next attempt ${next}).`);
+        throw new HttpError(
+          'delivery_pending',
+          `Delivery ${delivery.id} is already queued (next attempt ${next}).`,
+        );
       }
       refuseInactive(delivery.target);
 
@@ -112,7 +121,10 @@ export const operatorRoutes: Array<Route<OperatorContext>> = [
     async handle(context, request, response, url, match) {
       authorize(context, request, url, 'write:webhooks');
       const target = findTarget(context, match[1]);
-      const delivery = await context.store.createPing(target, pingBody(target, context.clock.now()));
+      const delivery = await context.store.createPing(
+        target,
+        pingBody(target, context.clock.now()),
+      );
       await context.dispatcher.ping(delivery);
       sendJson(response, 200, deliveryView(delivery));
     },
@@ -151,13 +163,25 @@ export function pingBody(target: Target, now: number): string {
 }
 
 /** Checks a PATCH body: only known fields, each validated as at registration. */
-async function targetChanges(context: OperatorContext, target: Target, body: Record<string, unknown>): Promise<TargetChanges> {
-  const unknown = Object.keys(body).filter((key) => !(CHANGEABLE as readonly string[]).includes(key));
+async function targetChanges(
+  context: OperatorContext,
+  target: Target,
+  body: Record<string, unknown>,
+): Promise<TargetChanges> {
+  const unknown = Object.keys(body).filter(
+    (key) => !(CHANGEABLE as readonly string[]).includes(key),
+  );
   if (unknown.length > 0) {
-    throw new HttpError('invalid_request', `cannot change ${quote(unknown[0])} (changeable: ${CHANGEABLE.join(', ')})`);
+    throw new HttpError(
+      'invalid_request',
+      `cannot change ${quote(unknown[0])} (changeable: ${CHANGEABLE.join(', ')})`,
+    );
   }
   if (Object.keys(body).length === 0) {
-    throw new HttpError('invalid_request', `nothing to change: give any of ${CHANGEABLE.join(', ')}`);
+    throw new HttpError(
+      'invalid_request',
+      `nothing to change: give any of ${CHANGEABLE.join(', ')}`,
+    );
   }
 
   const changes: TargetChanges = {};
@@ -178,19 +202,39 @@ async function targetChanges(context: OperatorContext, target: Target, body: Rec
 }
 
 function flag(value: unknown, name: string): boolean {
-  if (typeof value !== 'boolean') throw new HttpError('invalid_request', `${name} must be true or false, got ${quote(value)}`);
+  if (typeof value !== 'boolean') {
+    throw new HttpError('invalid_request', `${name} must be true or false, got ${quote(value)}`);
+  }
   return value;
 }
 
 /** `{since, until?, outcomes?}` of a replay, as milliseconds and outcomes. */
-function replayWindow(body: Record<string, unknown>): { since: number; until: number; outcomes: readonly Outcome[] } {
+function replayWindow(body: Record<string, unknown>): {
+  since: number;
+  until: number;
+  outcomes: readonly Outcome[];
+} {
   const since = instant(body.since, 'since');
-  if (since === undefined) throw new HttpError('invalid_request', 'since is required: an ISO 8601 time such as 2026-12-01T00:00:00Z');
+  if (since === undefined) {
+    throw new HttpError(
+      'invalid_request',
+      'since is required: an ISO 8601 time such as 2026-12-01T00:00:00Z',
+    );
+  }
   const until = instant(body.until, 'until') ?? Infinity;
-  if (until <= since) throw new HttpError('invalid_request', `until must be later than since, got ${quote(body.until)}`);
+  if (until <= since) {
+    throw new HttpError(
+      'invalid_request',
+      `until must be later than since, got ${quote(body.until)}`,
+    );
+  }
 
   const outcomes = body.outcomes ?? REPLAY_DEFAULT;
-  if (!Array.isArray(outcomes) || outcomes.length === 0 || !outcomes.every((entry) => REPLAYABLE.includes(entry as Outcome))) {
+  if (
+    !Array.isArray(outcomes) ||
+    outcomes.length === 0 ||
+    !outcomes.every((entry) => REPLAYABLE.includes(entry as Outcome))
+  ) {
     throw new HttpError(
       'invalid_request',
       `outcomes must be a non-empty list of ${REPLAYABLE.join(', ')} (pending deliveries are queued already), got ${quote(body.outcomes)}`,
@@ -201,9 +245,16 @@ function replayWindow(body: Record<string, unknown>): { since: number; until: nu
 
 function instant(value: unknown, name: string): number | undefined {
   if (value === undefined || value === null) return undefined;
-  const time = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value) ? Date.parse(value) : NaN;
+  const time =
+    typeof value === 'string' &&
+    /^\d{4}-\d{2}-\d{2}([T ][0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(value)
+      ? Date.parse(value)
+      : NaN;
   if (Number.isNaN(time)) {
-    throw new HttpError('invalid_request', `${name} must be an ISO 8601 time such as 2026-12-01T00:00:00Z, got ${quote(value)}`);
+    throw new HttpError(
+      'invalid_request',
+      `${name} must be an ISO 8601 time such as 2026-12-01T00:00:00Z, got ${quote(value)}`,
+    );
   }
   return time;
 }

@@ -164,10 +164,11 @@ export function decodeLine(line: Buffer): Decoded {
   // Startup reads every line of the file through here, so the suffix is checked byte by byte
   // rather than through strings and regular expressions.
   const end = line.length - CRC_SUFFIX_BYTES;
-  if (end < 2 || line.compare(CRC_FIELD_BYTES, 0, CRC_FIELD_BYTES.length, end, end + CRC_FIELD_BYTES.length) !== 0) {
+  const digits = end + CRC_FIELD_BYTES.length;
+  if (end < 2 || line.compare(CRC_FIELD_BYTES, 0, CRC_FIELD_BYTES.length, end, digits) !== 0) {
     return { error: 'no checksum at the end of the line' };
   }
-  const stored = readHex(line, end + CRC_FIELD_BYTES.length);
+  const stored = readHex(line, digits);
   if (stored === null || line[line.length - 2] !== 0x22 || line[line.length - 1] !== 0x7d) {
     return { error: 'malformed checksum' };
   }
@@ -193,7 +194,8 @@ function readHex(bytes: Buffer, offset: number): number | null {
   let value = 0;
   for (let index = offset; index < offset + 8; index += 1) {
     const byte = bytes[index] ?? 0;
-    const digit = byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : byte >= 0x61 && byte <= 0x66 ? byte - 0x57 : -1;
+    const digit =
+      byte >= 0x30 && byte <= 0x39 ? byte - 0x30 : byte >= 0x61 && byte <= 0x66 ? byte - 0x57 : -1;
     if (digit < 0) return null;
     value = value * 16 + digit;
   }

@@ -20,7 +20,10 @@ import { RelayState } from './state.js';
 import { Store } from './store.js';
 import { compileUrlPolicy, systemResolver, type Resolver } from './target-url.js';
 
-/** Everything the relay is made of can be replaced here; tests swap the clock, files and network. */
+/**
+ * Everything the relay is made of can be replaced here; tests swap the clock, the
+ * files and the network.
+ */
 export interface RelayOptions {
   config: Config;
   clock?: Clock;
@@ -72,7 +75,8 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
     clock,
     logger,
     onRecord: (record, bytes) => state.apply(record, bytes),
-    onFatal: options.onFatal ?? ((error) => logger.error('data file is inconsistent', { err: error })),
+    onFatal:
+      options.onFatal ?? ((error) => logger.error('data file is inconsistent', { err: error })),
     ...(options.files ? { files: options.files } : {}),
   });
   journal.onSync = (seconds) => metrics.fsyncSeconds.observe(seconds);
@@ -82,7 +86,14 @@ export async function startRelay(options: RelayOptions): Promise<Relay> {
   if (reconciled.created + reconciled.updated + reconciled.deleted > 0) {
     logger.info('config targets reconciled', reconciled);
   }
-  const maintenance = new Maintenance({ state, journal, clock, logger, history: config.history, compaction: config.compaction });
+  const maintenance = new Maintenance({
+    state,
+    journal,
+    clock,
+    logger,
+    history: config.history,
+    compaction: config.compaction,
+  });
   maintenance.prune();
   warnAboutSettings(config, state, box, logger);
 
@@ -223,16 +234,22 @@ function stopServer(server: Server, graceMs: number): Promise<void> {
   });
 }
 
-function warnAboutSettings(config: Config, state: RelayState, box: SecretBox, logger: Logger): void {
+function warnAboutSettings(
+  config: Config,
+  state: RelayState,
+  box: SecretBox,
+  logger: Logger,
+): void {
   for (const warning of openAccessWarnings(config)) logger.warn(warning);
   if (!box.encrypts) {
     logger.warn('no secretKeys configured: target secrets are stored unencrypted in the data file');
   }
   for (const target of state.targets.values()) {
     if (target.secretUnreadable) {
-      logger.warn('a target secret cannot be decrypted with the configured secretKeys; its deliveries fail', {
-        target: target.id,
-      });
+      logger.warn(
+        'a target secret cannot be decrypted with the configured secretKeys; its deliveries fail',
+        { target: target.id },
+      );
     }
   }
 }

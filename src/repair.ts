@@ -1,6 +1,21 @@
-import { closeSync, copyFileSync, fsyncSync, linkSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  copyFileSync,
+  fsyncSync,
+  linkSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeLine, encodeRecord, JOURNAL_FORMAT, JOURNAL_VERSION, type JournalRecord } from './records.js';
+import {
+  decodeLine,
+  encodeRecord,
+  JOURNAL_FORMAT,
+  JOURNAL_VERSION,
+  type JournalRecord,
+} from './records.js';
 
 /**
  * Gets a damaged data file past its damage on purpose (`hookrelay repair`, or `--repair`):
@@ -47,7 +62,13 @@ export function repairJournal(file: string, now: number): RepairReport {
 
     const decoded = end === -1 ? { error: 'last line has no newline' } : decodeLine(bytes);
     const drop = (reason: string): void => {
-      dropped.push({ line, offset, bytes: stop - offset + (end === -1 ? 0 : 1), reason, held: describe(bytes) });
+      dropped.push({
+        line,
+        offset,
+        bytes: stop - offset + (end === -1 ? 0 : 1),
+        reason,
+        held: describe(bytes),
+      });
     };
     if ('error' in decoded) {
       drop(decoded.error);
@@ -55,9 +76,12 @@ export function repairJournal(file: string, now: number): RepairReport {
     } else if (decoded.seq < expected) {
       drop(`repeats sequence number ${decoded.seq}`);
     } else {
-      const { seq, crc: _crc, ...record } = decoded.record as JournalRecord & { seq: number; crc: string };
+      const read = decoded.record as JournalRecord & { seq: number; crc: string };
+      const { seq, crc: _crc, ...record } = read;
       if (record.type === 'header' && !supported(record)) {
-        throw new Error(`${file} is not a hookrelay data file this version reads; it was not changed`);
+        throw new Error(
+          `${file} is not a hookrelay data file this version reads; it was not changed`,
+        );
       }
       // The header itself may be what was lost: then a new one is written.
       if (kept.length === 0 && record.type !== 'header') kept.push(newHeader(now));
@@ -70,12 +94,16 @@ export function repairJournal(file: string, now: number): RepairReport {
     offset = stop + 1;
   }
 
-  if (dropped.length === 0 && missing.length === 0) return { file, copy: null, kept: kept.length, dropped, missing };
+  if (dropped.length === 0 && missing.length === 0) {
+    return { file, copy: null, kept: kept.length, dropped, missing };
+  }
   if (kept.length === 0) kept.push(newHeader(now));
 
   const copy = `${file}.damaged-${new Date(now).toISOString().replace(/[:.]/g, '-')}`;
   const repaired = `${file}.repairing`;
-  writeFileSync(repaired, kept.map((record, seq) => encodeRecord(seq, record)).join(''), { mode: 0o600 });
+  writeFileSync(repaired, kept.map((record, seq) => encodeRecord(seq, record)).join(''), {
+    mode: 0o600,
+  });
   syncPath(repaired);
   // The copy is made first, under a name of its own, and the rename then replaces the data file
   // in one step: a crash at any moment leaves a data file, damaged or repaired, under its name.

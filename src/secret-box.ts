@@ -44,7 +44,8 @@ export class SecretBox {
     try {
       const decipher = createDecipheriv('aes-256-gcm', entry.key, bytes.subarray(0, 12));
       decipher.setAuthTag(bytes.subarray(12, 28));
-      return Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]).toString('utf8');
+      const opened = Buffer.concat([decipher.update(bytes.subarray(28)), decipher.final()]);
+      return opened.toString('utf8');
     } catch {
       return null;
     }

@@ -13,9 +13,18 @@ export interface SecretFields {
 }
 
 /** The target's secrets after it is given `secret`; an unchanged secret changes nothing. */
-export function rotateSecret(target: Target, secret: string | null, now: number, overlapMs: number): SecretFields {
+export function rotateSecret(
+  target: Target,
+  secret: string | null,
+  now: number,
+  overlapMs: number,
+): SecretFields {
   if (secret === target.secret && !target.secretUnreadable) {
-    return { secret, previousSecret: target.previousSecret, previousSecretUntil: target.previousSecretUntil };
+    return {
+      secret,
+      previousSecret: target.previousSecret,
+      previousSecretUntil: target.previousSecretUntil,
+    };
   }
   // A secret no configured key opens cannot sign, so there is nothing to overlap with.
   if (target.secret === null || overlapMs === 0) {
@@ -28,6 +37,8 @@ export function rotateSecret(target: Target, secret: string | null, now: number,
 export function signingSecrets(target: Target, now: number): string[] {
   const secrets = target.secret === null ? [] : [target.secret];
   const until = target.previousSecretUntil;
-  if (target.previousSecret !== null && until !== null && now < until) secrets.push(target.previousSecret);
+  if (target.previousSecret !== null && until !== null && now < until) {
+    secrets.push(target.previousSecret);
+  }
   return secrets;
 }

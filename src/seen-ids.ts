@@ -221,7 +221,7 @@ function sortKeys(keys: Uint32Array): Uint32Array {
   }
   // Keys that share a hash share the part of their number above the position.
   const sharedHash = (index: number): number => Math.floor((order[index] as number) / SLOTS);
-  for (let start = 0; start < count; ) {
+  for (let start = 0; start < count;) {
     let end = start + 1;
     while (end < count && sharedHash(end) === sharedHash(start)) end += 1;
     if (end - start > 1) sortRun(sorted, start, end);
@@ -286,12 +286,20 @@ export class SeenIds {
   /** Remembers ids given as concatenated 16-byte keys, as `chunks` writes them. */
   addKeys(keys: Buffer, at: number): void {
     for (let offset = 0; offset + 16 <= keys.length; offset += 16) {
-      const key: Key = [keys.readUInt32BE(offset), keys.readUInt32BE(offset + 4), keys.readUInt32BE(offset + 8), keys.readUInt32BE(offset + 12)];
+      const key: Key = [
+        keys.readUInt32BE(offset),
+        keys.readUInt32BE(offset + 4),
+        keys.readUInt32BE(offset + 8),
+        keys.readUInt32BE(offset + 12),
+      ];
       this.addKey(key, at);
     }
   }
 
-  /** Forgets every segment whose newest id was accepted before `time`; answers how many ids went. */
+  /**
+   * Forgets every segment whose newest id was accepted before `time`; answers how many
+   * ids went.
+   */
   forgetBefore(time: number): number {
     const kept = this.segments.filter((segment) => segment.newest >= time);
     const forgotten = this.size - kept.reduce((total, segment) => total + segment.size, 0);
@@ -345,7 +353,12 @@ function keyOf(id: string): Key {
     }
   }
   const digest = createHash('sha256').update(id).digest();
-  return [digest.readUInt32BE(0), digest.readUInt32BE(4), digest.readUInt32BE(8), digest.readUInt32BE(12)];
+  return [
+    digest.readUInt32BE(0),
+    digest.readUInt32BE(4),
+    digest.readUInt32BE(8),
+    digest.readUInt32BE(12),
+  ];
 }
 
 /** Eight lowercase hex digits of `text` from `start` as an unsigned number, or -1. */

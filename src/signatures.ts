@@ -114,7 +114,9 @@ export class HmacKey {
  * secret's UTF-8 bytes (standard-webhooks spec v1.0.0, "Signature scheme").
  */
 export function standardWebhooksKey(secret: string): Buffer {
-  return secret.startsWith('whsec_') ? Buffer.from(secret.slice('whsec_'.length), 'base64') : Buffer.from(secret);
+  return secret.startsWith('whsec_')
+    ? Buffer.from(secret.slice('whsec_'.length), 'base64')
+    : Buffer.from(secret);
 }
 
 /** `v1,<base64 HMAC-SHA256 of "id.timestamp.body">`, one entry of `webhook-signature`. */

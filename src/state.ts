@@ -20,8 +20,10 @@ import { SeenIds } from './seen-ids.js';
  * compaction is worth it, and forgets what is beyond retention.
  */
 
-export interface Target
-  extends Omit<StoredTarget, 'secret' | 'ordered' | 'previousSecret' | 'previousSecretUntil' | 'failingSince'> {
+export interface Target extends Omit<
+  StoredTarget,
+  'secret' | 'ordered' | 'previousSecret' | 'previousSecretUntil' | 'failingSince'
+> {
   /** The plain secret, in memory only. */
   secret: string | null;
   /** As stored in the data file. */
@@ -153,7 +155,9 @@ export class RelayState {
    */
   prune(rule: RetentionRule): { deliveries: number; events: number } {
     let deliveries = 0;
-    for (const target of this.targets.values()) deliveries += this.trimHistory(target, rule.perTarget, rule.before);
+    for (const target of this.targets.values()) {
+      deliveries += this.trimHistory(target, rule.perTarget, rule.before);
+    }
     const events = this.seen.forgetBefore(rule.before);
     this.liveBytes -= events * SEEN_ID_BYTES;
     return { deliveries, events };
@@ -182,7 +186,11 @@ export class RelayState {
     return this.snapshotRecords(header, [...this.targets.values()], [...this.deliveries.values()]);
   }
 
-  private *snapshotRecords(header: HeaderRecord, targets: Target[], deliveries: Delivery[]): Generator<JournalRecord> {
+  private *snapshotRecords(
+    header: HeaderRecord,
+    targets: Target[],
+    deliveries: Delivery[],
+  ): Generator<JournalRecord> {
     yield header;
     for (const target of targets) {
       if (this.targets.get(target.id) !== target) continue;
@@ -190,16 +198,20 @@ export class RelayState {
       // reach the secrets already stored. A secret no key opens is kept as it is.
       const secret = target.secret === null ? target.sealedSecret : this.box.seal(target.secret);
       const previousSecret =
-        target.previousSecret === null ? target.sealedPreviousSecret : this.box.seal(target.previousSecret);
+        target.previousSecret === null
+          ? target.sealedPreviousSecret
+          : this.box.seal(target.previousSecret);
       yield { type: 'target', target: { ...storedTarget(target), secret, previousSecret } };
     }
 
     // An event's deliveries are created together with it, so they lie next to each other.
-    for (let start = 0; start < deliveries.length; ) {
+    for (let start = 0; start < deliveries.length;) {
       const event = (deliveries[start] as Delivery).event;
       let end = start + 1;
       while (end < deliveries.length && (deliveries[end] as Delivery).event === event) end += 1;
-      const kept = deliveries.slice(start, end).filter((delivery) => this.deliveries.get(delivery.id) === delivery);
+      const kept = deliveries
+        .slice(start, end)
+        .filter((delivery) => this.deliveries.get(delivery.id) === delivery);
       start = end;
       if (kept.length === 0) continue;
 
@@ -410,7 +422,14 @@ function eventRecord(event: RelayEvent, deliveries: readonly Delivery[]): EventR
     eventId: delivery.eventId,
     outcome: 'pending',
   }));
-  return { type: 'event', id: event.id, eventType: event.type, at: event.at, body: event.body, deliveries: created };
+  return {
+    type: 'event',
+    id: event.id,
+    eventType: event.type,
+    at: event.at,
+    body: event.body,
+    deliveries: created,
+  };
 }
 
 /** True while a delivery is exactly as its event record creates it: no record says more. */

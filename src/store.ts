@@ -39,7 +39,10 @@ export class Store {
   private readonly accepting = new Map<string, Promise<unknown>>();
   /** The last change of each target under way (see `inTurn`). */
   private readonly targetChanges = new Map<number, Promise<unknown>>();
-  /** How long a replaced target secret keeps signing beside the new one (`delivery.secretOverlapMs`). */
+  /**
+   * How long a replaced target secret keeps signing beside the new one
+   * (`delivery.secretOverlapMs`).
+   */
   secretOverlapMs = 0;
 
   constructor(
@@ -203,7 +206,9 @@ export class Store {
   private inTurn<T>(target: Target, change: () => Promise<T>): Promise<T> {
     const id = target.id;
     const turn = (this.targetChanges.get(id) ?? Promise.resolve()).then(() => {
-      if (this.state.targets.get(id) !== target) throw new HttpError('target_not_found', 'Webhook not found.');
+      if (this.state.targets.get(id) !== target) {
+        throw new HttpError('target_not_found', 'Webhook not found.');
+      }
       return change();
     });
     const done = turn.catch(() => {});
@@ -219,12 +224,15 @@ export class Store {
     const record: DeliveryRecord = { type: 'delivery', id: delivery.id, ...update };
     if (delivery.priorAttempts > 0) record.prior = delivery.priorAttempts;
     this.state.apply(record);
-    this.journal.append(record, false).then((bytes) => this.state.noteDeliveryBytes(delivery, bytes)).catch((error: unknown) => {
-      this.logger.warn('could not record a delivery update; it may be sent again after a restart', {
-        delivery: delivery.id,
-        err: error,
+    this.journal
+      .append(record, false)
+      .then((bytes) => this.state.noteDeliveryBytes(delivery, bytes))
+      .catch((error: unknown) => {
+        this.logger.warn(
+          'could not record a delivery update; it may be sent again after a restart',
+          { delivery: delivery.id, err: error },
+        );
       });
-    });
   }
 
   private async writeTarget(stored: StoredTarget): Promise<Target> {

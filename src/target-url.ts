@@ -42,7 +42,10 @@ export function compileUrlPolicy(security: SecuritySettings): UrlPolicy {
   const allowedHostNames = new Set<string>();
   const allowedNetworks: Network[] = [];
   for (const entry of security.allowHosts) {
-    const network = tryParseNetwork(entry.replace(/^\[|\]$/g, ''), 'allowed by security.allowHosts');
+    const network = tryParseNetwork(
+      entry.replace(/^\[|\]$/g, ''),
+      'allowed by security.allowHosts',
+    );
     if (network) allowedNetworks.push(network);
     else allowedHostNames.add(normaliseHostName(entry));
   }
@@ -74,7 +77,10 @@ export function parseTargetUrl(raw: unknown, policy: UrlPolicy): URL {
   }
 
   if (url.protocol !== 'https:' && url.protocol !== 'http:') {
-    throw new HttpError('url_not_allowed', `Webhook URL must use http or https, not ${quote(url.protocol)}.`);
+    throw new HttpError(
+      'url_not_allowed',
+      `Webhook URL must use http or https, not ${quote(url.protocol)}.`,
+    );
   }
   if (url.protocol === 'http:' && !policy.allowHttp) {
     throw new HttpError(
@@ -84,7 +90,10 @@ export function parseTargetUrl(raw: unknown, policy: UrlPolicy): URL {
     );
   }
   if (url.username !== '' || url.password !== '') {
-    throw new HttpError('url_not_allowed', 'Webhook URL must not carry credentials (user:password@).');
+    throw new HttpError(
+      'url_not_allowed',
+      'Webhook URL must not carry credentials (user:password@).',
+    );
   }
   if (url.hostname === '') {
     throw new HttpError('invalid_request', `url ${quote(raw)} has no host`);
@@ -102,16 +111,24 @@ export function urlHost(url: URL): string {
  * allowed; then allowPrivateAddresses or a host named in allowHosts allows; then the address must
  * be public or inside a network listed in allowHosts.
  */
-export function judgeTargetAddress(policy: UrlPolicy, host: string, address: string): AddressVerdict {
+export function judgeTargetAddress(
+  policy: UrlPolicy,
+  host: string,
+  address: string,
+): AddressVerdict {
   const bytes = parseAddress(address);
   if (bytes === null) return { allowed: false, reason: 'not an IP address' };
 
   const blocked = policy.blockedNetworks.find((network) => contains(network, bytes));
   if (blocked) return { allowed: false, reason: `${blocked.what} (${blocked.text})` };
-  if (policy.allowPrivateAddresses || policy.allowedHostNames.has(normaliseHostName(host))) return { allowed: true };
+  if (policy.allowPrivateAddresses || policy.allowedHostNames.has(normaliseHostName(host))) {
+    return { allowed: true };
+  }
 
   const verdict = judgeAddress(address);
-  if (verdict.allowed || policy.allowedNetworks.some((network) => contains(network, bytes))) return { allowed: true };
+  if (verdict.allowed || policy.allowedNetworks.some((network) => contains(network, bytes))) {
+    return { allowed: true };
+  }
   return verdict;
 }
 
@@ -125,7 +142,11 @@ export function refusalReason(host: string, address: string, verdict: AddressVer
  * Resolves the URL's host and requires every address to be allowed; answers the addresses.
  * 400 for a forbidden or unresolvable host, as Tiled does.
  */
-export async function checkTargetAddress(url: URL, policy: UrlPolicy, resolve: Resolver): Promise<string[]> {
+export async function checkTargetAddress(
+  url: URL,
+  policy: UrlPolicy,
+  resolve: Resolver,
+): Promise<string[]> {
   const host = urlHost(url);
   const addresses = isIP(host) !== 0 ? [host] : await resolveOrRefuse(host, resolve);
   for (const address of addresses) {
@@ -147,7 +168,10 @@ async function resolveOrRefuse(host: string, resolve: Resolver): Promise<string[
     addresses = await resolve(host);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'lookup failed';
-    throw new HttpError('target_unresolvable', `Webhook URL host ${quote(host)} does not resolve (${code}).`);
+    throw new HttpError(
+      'target_unresolvable',
+      `Webhook URL host ${quote(host)} does not resolve (${code}).`,
+    );
   }
   if (addresses.length === 0) {
     throw new HttpError('target_unresolvable', `Webhook URL host ${quote(host)} has no addresses.`);
