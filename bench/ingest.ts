@@ -43,10 +43,18 @@ export async function benchIngest(rounds = 2, seconds = 5): Promise<IngestResult
       const server: Running =
         side === 'relay' ? await startRelay(RELAY_BASE) : await startScript(SCRIPTS[side]);
       for (const connections of [10, 100]) {
-        const load = { url: server.url, path: '/ingest', body: EVENT_BODY, headers: signed(EVENT_BODY), connections };
+        const load = {
+          url: server.url,
+          path: '/ingest',
+          body: EVENT_BODY,
+          headers: signed(EVENT_BODY),
+          connections,
+        };
         runWrk({ ...load, seconds: 1 });
         const result = runWrk({ ...load, seconds });
-        if (result.non2xx > 0 || result.errors > 0) throw new Error(`${side} at ${connections}: ${JSON.stringify(result)}`);
+        if (result.non2xx > 0 || result.errors > 0) {
+          throw new Error(`${side} at ${connections}: ${JSON.stringify(result)}`);
+        }
         runs[String(connections)]?.[side].push(result);
       }
       await server.stop();

@@ -22,10 +22,14 @@ const BUNDLE = fileURLToPath(new URL('../../dist/hookrelay.mjs', import.meta.url
 /** A script of bench/ (compiled next to this file) that prints `{"url": …}` once it listens. */
 export function startScript(name: string, args: string[] = []): Promise<Running> {
   const script = fileURLToPath(new URL(`./${name}.js`, import.meta.url));
-  return startProcess([script, ...args], (line) => {
-    const parsed = JSON.parse(line) as { url?: string };
-    return parsed.url ?? null;
-  }, 'stdout');
+  return startProcess(
+    [script, ...args],
+    (line) => {
+      const parsed = JSON.parse(line) as { url?: string };
+      return parsed.url ?? null;
+    },
+    'stdout',
+  );
 }
 
 export interface RelayProcess extends Running {
@@ -37,12 +41,19 @@ export interface RelayProcess extends Running {
 export async function startRelay(config: Record<string, unknown>): Promise<RelayProcess> {
   const folder = mkdtempSync(join(tmpdir(), 'hookrelay-bench-'));
   const file = join(folder, 'relay.json');
-  writeFileSync(file, JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, dataFile: 'relay.jsonl', ...config }));
+  writeFileSync(
+    file,
+    JSON.stringify({ listen: { host: '127.0.0.1', port: 0 }, dataFile: 'relay.jsonl', ...config }),
+  );
   const args = [...relayNodeOptions(), BUNDLE, '--config', file];
-  const running = await startProcess(args, (line) => {
-    const entry = JSON.parse(line) as { msg?: string; url?: string };
-    return entry.msg === 'hookrelay listening' ? (entry.url ?? null) : null;
-  }, 'stderr');
+  const running = await startProcess(
+    args,
+    (line) => {
+      const entry = JSON.parse(line) as { msg?: string; url?: string };
+      return entry.msg === 'hookrelay listening' ? (entry.url ?? null) : null;
+    },
+    'stderr',
+  );
   return {
     ...running,
     folder,
@@ -63,14 +74,20 @@ function relayNodeOptions(): string[] {
   return (process.env.BENCH_RELAY_NODE_OPTIONS ?? '').split(' ').filter((word) => word !== '');
 }
 
-function startProcess(args: string[], urlFrom: (line: string) => string | null, stream: 'stdout' | 'stderr'): Promise<Running> {
+function startProcess(
+  args: string[],
+  urlFrom: (line: string) => string | null,
+  stream: 'stdout' | 'stderr',
+): Promise<Running> {
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   return new Promise((resolve, reject) => {
     const lines = createInterface({ input: child[stream] });
     const other = stream === 'stdout' ? child.stderr : child.stdout;
     other.resume();
-    child.once('exit', (code) => reject(new Error(`${args.join(' ')} exited with ${code} before it listened`)));
+    child.once('exit', (code) =>
+      reject(new Error(`${args.join(' ')} exited with ${code} before it listened`)),
+    );
     lines.on('line', (line) => {
       let url: string | null = null;
       try {

@@ -1,6 +1,11 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { encodeRecord, JOURNAL_FORMAT, JOURNAL_VERSION, type JournalRecord } from '../src/records.js';
+import {
+  encodeRecord,
+  JOURNAL_FORMAT,
+  JOURNAL_VERSION,
+  type JournalRecord,
+} from '../src/records.js';
 
 /**
  * Writes a data file of `records` lines shaped like a busy relay's: a few targets, and for each
@@ -51,15 +56,38 @@ export function writeDataFile(file: string, records: number): void {
       eventType: 'container-child-created',
       at,
       body,
-      deliveries: [1, 2].map((target) => ({ id: delivery++, target, eventId: randomBytes(16).toString('hex'), outcome: 'pending' as const })),
+      deliveries: [1, 2].map((target) => ({
+        id: delivery++,
+        target,
+        eventId: randomBytes(16).toString('hex'),
+        outcome: 'pending' as const,
+      })),
     });
     for (let index = 0; index < 2 && seq < records; index += 1) {
       const id = first + index;
       if (n % 10 === 0) {
-        put({ type: 'delivery', id, outcome: 'pending', attempts: 1, status: 503, error: 'HTTP 503: busy', next: at + 1000, done: null });
+        put({
+          type: 'delivery',
+          id,
+          outcome: 'pending',
+          attempts: 1,
+          status: 503,
+          error: 'HTTP 503: busy',
+          next: at + 1000,
+          done: null,
+        });
       }
       if (seq < records) {
-        put({ type: 'delivery', id, outcome: 'success', attempts: n % 10 === 0 ? 2 : 1, status: 200, error: null, next: null, done: at + 20 });
+        put({
+          type: 'delivery',
+          id,
+          outcome: 'success',
+          attempts: n % 10 === 0 ? 2 : 1,
+          status: 200,
+          error: null,
+          next: null,
+          done: at + 20,
+        });
       }
     }
   }

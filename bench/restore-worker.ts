@@ -23,7 +23,10 @@ function bare(file: string): number {
   for (;;) {
     const read = readSync(fd, chunk, 0, chunk.length, null);
     if (read === 0) break;
-    const data = carry.length === 0 ? chunk.subarray(0, read) : Buffer.concat([carry, chunk.subarray(0, read)]);
+    const data =
+      carry.length === 0
+        ? chunk.subarray(0, read)
+        : Buffer.concat([carry, chunk.subarray(0, read)]);
     let start = 0;
     for (let end = data.indexOf(10, start); end !== -1; end = data.indexOf(10, start)) {
       JSON.parse(data.toString('utf8', start, end));

@@ -34,17 +34,28 @@ export function benchRestore(records = 1_000_000, rounds = 3): RestoreResult {
     for (const mode of ['bare', 'relay'] as const) {
       const output = execFileSync(process.execPath, [worker, mode, file], { encoding: 'utf8' });
       const run = JSON.parse(output) as { ms: number; records: number; peakRssBytes: number };
-      if (run.records !== records) throw new Error(`${mode} read ${run.records} records, not ${records}`);
+      if (run.records !== records) {
+        throw new Error(`${mode} read ${run.records} records, not ${records}`);
+      }
       (mode === 'bare' ? bareMs : relayMs).push(Math.round(run.ms));
       if (mode === 'relay') relayPeakRssBytes = Math.max(relayPeakRssBytes, run.peakRssBytes);
     }
   }
   const ratio = median(relayMs) / median(bareMs);
-  return { records, fileBytes: statSync(file).size, bareMs, relayMs, relayPeakRssBytes, ratio: Math.round(ratio * 100) / 100 };
+  return {
+    records,
+    fileBytes: statSync(file).size,
+    bareMs,
+    relayMs,
+    relayPeakRssBytes,
+    ratio: Math.round(ratio * 100) / 100,
+  };
 }
 
 export function median(values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? (sorted[middle] ?? 0) : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
+  return sorted.length % 2 === 1
+    ? (sorted[middle] ?? 0)
+    : ((sorted[middle - 1] ?? 0) + (sorted[middle] ?? 0)) / 2;
 }

@@ -25,7 +25,9 @@ export interface WrkResult {
 export function requireWrk(): void {
   const found = spawnSync('wrk', ['--version'], { encoding: 'utf8' });
   if (found.error !== undefined) {
-    throw new Error('wrk is not installed: install it with "apt-get install wrk" (Debian package wrk)');
+    throw new Error(
+      'wrk is not installed: install it with "apt-get install wrk" (Debian package wrk)',
+    );
   }
 }
 
@@ -38,7 +40,6 @@ export interface WrkOptions {
   seconds: number;
   threads?: number;
 }
-
 
 /** Runs wrk to its end, blocking this process: for benchmarks with nothing else to do meanwhile. */
 export function runWrk(options: WrkOptions): WrkResult {
@@ -103,7 +104,10 @@ end
 
 export function parseWrk(output: string): WrkResult {
   const number = (pattern: RegExp): number => Number(pattern.exec(output)?.[1] ?? 0);
-  const errors = [...output.matchAll(/(connect|read|write|timeout) (\d+)/g)].reduce((sum, match) => sum + Number(match[2]), 0);
+  const errors = [...output.matchAll(/(connect|read|write|timeout) (\d+)/g)].reduce(
+    (sum, match) => sum + Number(match[2]),
+    0,
+  );
   return {
     requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
     requests: number(/(\d+) requests in/),
