@@ -46,7 +46,7 @@ export function requireJson(request: IncomingMessage): void {
   if (type !== 'application/json') {
     throw new HttpError(
       'unsupported_media_type',
-      `Content-Type must be application/json, got ${JSON.stringify(request.headers['content-type'] ?? '(none)')}`,
+      `Content-Type must be application/json, got ${JSON.stringify(header ?? '(none)')}`,
     );
   }
 }

@@ -128,7 +128,12 @@ export function encodeRecord(seq: number, record: JournalRecord): string {
   const fields = 'seq' in record ? { ...record, seq: undefined, crc: undefined } : record;
   const json = JSON.stringify(fields);
   const head = `{"seq":${seq},${json.slice(1, -1)}`;
-  return `${head}${CRC_FIELD}${crc32(head).toString(16).padStart(8, '0')}"}\n`;
+  return `${head}${checksumSuffix(head)}`;
+}
+
+/** What follows a line's head: its CRC field and the line's end. */
+function checksumSuffix(head: string | Uint8Array): string {
+  return `${CRC_FIELD}${crc32(head).toString(16).padStart(8, '0')}"}\n`;
 }
 
 /**
@@ -149,8 +154,7 @@ export function encodeSeenLine(seq: number, record: SeenRecord, into?: Buffer): 
   line.write(prefix, 0, 'latin1');
   line.write(record.keys, prefix.length, 'latin1');
   line[headLength - 1] = 0x22; // the closing quote of the keys
-  const crc = crc32(line.subarray(0, headLength)).toString(16).padStart(8, '0');
-  line.write(`${CRC_FIELD}${crc}"}\n`, headLength, 'latin1');
+  line.write(checksumSuffix(line.subarray(0, headLength)), headLength, 'latin1');
   return line;
 }
 

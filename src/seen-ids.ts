@@ -79,17 +79,13 @@ class OpenSegment implements Segment {
     if (at > this.newest) this.newest = at;
   }
 
-  words(): Uint32Array {
-    return this.packed();
-  }
-
   /** The same ids in a quarter less memory. */
   seal(): SealedSegment {
-    return new SealedSegment(sortKeys(this.packed()), this.filter, this.newest);
+    return new SealedSegment(sortKeys(this.words()), this.filter, this.newest);
   }
 
   /** The keys held, one after another, in table order. */
-  private packed(): Uint32Array {
+  words(): Uint32Array {
     const keys = new Uint32Array(this.size * WORDS);
     let count = 0;
     for (let slot = 0; slot < SLOTS; slot += 1) {
