@@ -21,11 +21,9 @@ function rawGet(
 ): Promise<{ status: number; body: string }> {
   const { port } = new URL(relay.url);
   return new Promise((resolve, reject) => {
-    const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write(
-        `GET /api/v1/webhooks/target/ HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n${headerLines.map((line) => `${line}\r\n`).join('')}\r\n`,
-      );
-    });
+    const head = 'GET /api/v1/webhooks/target/ HTTP/1.1\r\nHost: relay\r\nConnection: close\r\n';
+    const headers = headerLines.map((line) => `${line}\r\n`).join('');
+    const socket = connect(Number(port), '127.0.0.1', () => socket.write(`${head}${headers}\r\n`));
     const chunks: Buffer[] = [];
     socket.on('data', (chunk) => chunks.push(chunk));
     socket.on('error', reject);
@@ -140,41 +138,57 @@ test('with the ingest budget spent a bad signature gets 429 and a signed event 2
   assert.deepEqual(await outcome(await relay.ingest(body, forged)), tooMany(20));
 });
 
-test('without secretKeys the relay warns, stores secrets as they are, and keeps the file private', async (t) => {
-  const relay = await startTestRelay(t, { sender: recordingSender(), config: { secretKeys: [] } });
-  await relay.api('POST', '/api/v1/webhooks/target/', {
-    url: 'https://example.org/a',
-    secret: 'visible-secret',
-  });
-  assert.ok(
-    relay.logs.some(
-      (entry) => entry.level === 'warn' && String(entry.msg).startsWith('no secretKeys configured'),
-    ),
-  );
-  assert.equal(statSync(relay.config.dataFile).mode & 0o777, 0o600);
-  assert.ok(
-    readFileSync(relay.config.dataFile, 'utf8').includes('"secret":"plain:visible-secret"'),
-  );
-});
+test(
+  'without secretKeys the relay warns, stores secrets as they are, and keeps the file private',
+  async (t) => {
+    const relay = await startTestRelay(t, {
+      sender: recordingSender(),
+      config: { secretKeys: [] },
+    });
+    await relay.api('POST', '/api/v1/webhooks/target/', {
+      url: 'https://example.org/a',
+      secret: 'visible-secret',
+    });
+    assert.ok(
+      relay.logs.some(
+        (entry) =>
+          entry.level === 'warn' && String(entry.msg).startsWith('no secretKeys configured'),
+      ),
+    );
+    assert.equal(statSync(relay.config.dataFile).mode & 0o777, 0o600);
+    assert.ok(
+      readFileSync(relay.config.dataFile, 'utf8').includes('"secret":"plain:visible-secret"'),
+    );
+  },
+);
 
-test('compaction seals stored secrets with the first secret key, so keys added later reach them', async (t) => {
-  const relay = await startTestRelay(t, { sender: recordingSender(), config: { secretKeys: [] } });
-  await relay.api('POST', '/api/v1/webhooks/target/', {
-    url: 'https://example.org/a',
-    secret: 'later-sealed',
-  });
-  const keyed = await relay.restart({
-    config: { secretKeys: ['a-new-secret-key-0123456789'], compaction: { ratio: 1, minBytes: 0 } },
-  });
-  // A deleted target leaves records the live state no longer needs, so compaction runs.
-  const throwaway = (await (
-    await keyed.api('POST', '/api/v1/webhooks/target/x', { url: 'https://example.org/b' })
-  ).json()) as { id: number };
-  await keyed.api('DELETE', `/api/v1/webhooks/${throwaway.id}`);
-  await keyed.relay.maintenance.run();
-  const file = readFileSync(keyed.config.dataFile, 'utf8');
-  assert.ok(!file.includes('later-sealed'));
-  assert.match(file, /"secret":"aes256gcm:/);
-  const restarted = await keyed.restart();
-  assert.equal(restarted.relay.store.state.targets.get(1)?.secret, 'later-sealed');
-});
+test(
+  'compaction seals stored secrets with the first secret key, so keys added later reach them',
+  async (t) => {
+    const relay = await startTestRelay(t, {
+      sender: recordingSender(),
+      config: { secretKeys: [] },
+    });
+    await relay.api('POST', '/api/v1/webhooks/target/', {
+      url: 'https://example.org/a',
+      secret: 'later-sealed',
+    });
+    const keyed = await relay.restart({
+      config: {
+        secretKeys: ['a-new-secret-key-0123456789'],
+        compaction: { ratio: 1, minBytes: 0 },
+      },
+    });
+    // A deleted target leaves records the live state no longer needs, so compaction runs.
+    const throwaway = (await (
+      await keyed.api('POST', '/api/v1/webhooks/target/x', { url: 'https://example.org/b' })
+    ).json()) as { id: number };
+    await keyed.api('DELETE', `/api/v1/webhooks/${throwaway.id}`);
+    await keyed.relay.maintenance.run();
+    const file = readFileSync(keyed.config.dataFile, 'utf8');
+    assert.ok(!file.includes('later-sealed'));
+    assert.match(file, /"secret":"aes256gcm:/);
+    const restarted = await keyed.restart();
+    assert.equal(restarted.relay.store.state.targets.get(1)?.secret, 'later-sealed');
+  },
+);

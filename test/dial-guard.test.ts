@@ -63,25 +63,28 @@ function attempted(relay: TestRelay, delivery: number): Promise<void> {
   );
 }
 
-test('a host that rebinds to a forbidden address after registration is never dialled', async (t) => {
-  const { receiver, canary, answers, relay, url } = await setup(t);
-  const created = await relay.api('POST', '/api/v1/webhooks/target/', { url });
-  assert.equal(created.status, 200);
-  const { id } = (await created.json()) as { id: number };
+test(
+  'a host that rebinds to a forbidden address after registration is never dialled',
+  async (t) => {
+    const { receiver, canary, answers, relay, url } = await setup(t);
+    const created = await relay.api('POST', '/api/v1/webhooks/target/', { url });
+    assert.equal(created.status, 200);
+    const { id } = (await created.json()) as { id: number };
 
-  answers.set('rebind.test', ['127.0.0.3']);
-  await relay.ingest(tiledEvent('stream-closed', ['x']));
-  await attempted(relay, 1);
-  const record = await lastRecord(relay, id);
-  assert.equal(record.status_code, null);
-  assert.equal(
-    record.error_detail,
-    'EBLOCKED: target address blocked: "rebind.test" resolves to 127.0.0.3, which is loopback (127.0.0.0/8); ' +
-      'list the host in security.allowHosts to allow it',
-  );
-  assert.equal(canary.connections(), 0);
-  assert.equal(receiver.received.length, 0);
-});
+    answers.set('rebind.test', ['127.0.0.3']);
+    await relay.ingest(tiledEvent('stream-closed', ['x']));
+    await attempted(relay, 1);
+    const record = await lastRecord(relay, id);
+    assert.equal(record.status_code, null);
+    assert.equal(
+      record.error_detail,
+      'EBLOCKED: target address blocked: "rebind.test" resolves to 127.0.0.3, ' +
+        'which is loopback (127.0.0.0/8); list the host in security.allowHosts to allow it',
+    );
+    assert.equal(canary.connections(), 0);
+    assert.equal(receiver.received.length, 0);
+  },
+);
 
 test('a mixed answer is dialled only at its allowed addresses', async (t) => {
   const { receiver, canary, answers, relay, url } = await setup(t);
@@ -92,49 +95,55 @@ test('a mixed answer is dialled only at its allowed addresses', async (t) => {
   assert.equal(canary.connections(), 0);
 });
 
-test('a stored target whose address a config change forbids is blocked at dial time, not at startup', async (t) => {
-  const { receiver, canary, relay } = await setup(t);
-  const port = new URL(receiver.url).port;
-  const created = await relay.api('POST', '/api/v1/webhooks/target/', {
-    url: `http://127.0.0.2:${port}/hook`,
-  });
-  const { id } = (await created.json()) as { id: number };
-  await relay.ingest(tiledEvent('stream-closed', ['before']));
-  await receiver.request(1);
+test(
+  'a stored target whose address a config change forbids is blocked at dial time, not at startup',
+  async (t) => {
+    const { receiver, canary, relay } = await setup(t);
+    const port = new URL(receiver.url).port;
+    const created = await relay.api('POST', '/api/v1/webhooks/target/', {
+      url: `http://127.0.0.2:${port}/hook`,
+    });
+    const { id } = (await created.json()) as { id: number };
+    await relay.ingest(tiledEvent('stream-closed', ['before']));
+    await receiver.request(1);
 
-  const restarted = await relay.restart({ config: { security: { allowHosts: [] } } });
-  assert.ok(
-    restarted.logs.some((entry) => entry.msg === 'hookrelay listening' && entry.targets === 1),
-  );
-  await restarted.ingest(tiledEvent('stream-closed', ['after']));
-  await attempted(restarted, 2);
-  const record = await lastRecord(restarted, id);
-  assert.match(
-    String(record.error_detail),
-    /^EBLOCKED: target address blocked: "127\.0\.0\.2" loopback \(127\.0\.0\.0\/8\)/,
-  );
-  assert.equal(receiver.received.length, 1);
-  assert.equal(canary.connections(), 0);
-});
+    const restarted = await relay.restart({ config: { security: { allowHosts: [] } } });
+    assert.ok(
+      restarted.logs.some((entry) => entry.msg === 'hookrelay listening' && entry.targets === 1),
+    );
+    await restarted.ingest(tiledEvent('stream-closed', ['after']));
+    await attempted(restarted, 2);
+    const record = await lastRecord(restarted, id);
+    assert.match(
+      String(record.error_detail),
+      /^EBLOCKED: target address blocked: "127\.0\.0\.2" loopback \(127\.0\.0\.0\/8\)/,
+    );
+    assert.equal(receiver.received.length, 1);
+    assert.equal(canary.connections(), 0);
+  },
+);
 
-test('an answer that streams forever is cut off: the attempt ends and the connection is dropped', async (t) => {
-  const streams: Array<() => void> = [];
-  const receiver = await startReceiver(t, (_request, response) => {
-    response.writeHead(500);
-    const timer = setInterval(() => response.write('x'.repeat(4096)), 1);
-    streams.push(() => clearInterval(timer));
-    response.on('close', () => clearInterval(timer));
-  });
-  t.after(() => streams.forEach((stop) => stop()));
-  const relay = await startTestRelay(t);
-  const created = await relay.api('POST', '/api/v1/webhooks/target/', { url: receiver.url });
-  const { id } = (await created.json()) as { id: number };
-  await relay.ingest(tiledEvent('stream-closed', ['x']));
-  await attempted(relay, 1);
-  const record = await lastRecord(relay, id);
-  assert.equal(record.status_code, 500);
-  assert.equal(record.error_detail, `HTTP 500: ${'x'.repeat(256)}`);
-});
+test(
+  'an answer that streams forever is cut off: the attempt ends and the connection is dropped',
+  async (t) => {
+    const streams: Array<() => void> = [];
+    const receiver = await startReceiver(t, (_request, response) => {
+      response.writeHead(500);
+      const timer = setInterval(() => response.write('x'.repeat(4096)), 1);
+      streams.push(() => clearInterval(timer));
+      response.on('close', () => clearInterval(timer));
+    });
+    t.after(() => streams.forEach((stop) => stop()));
+    const relay = await startTestRelay(t);
+    const created = await relay.api('POST', '/api/v1/webhooks/target/', { url: receiver.url });
+    const { id } = (await created.json()) as { id: number };
+    await relay.ingest(tiledEvent('stream-closed', ['x']));
+    await attempted(relay, 1);
+    const record = await lastRecord(relay, id);
+    assert.equal(record.status_code, 500);
+    assert.equal(record.error_detail, `HTTP 500: ${'x'.repeat(256)}`);
+  },
+);
 
 test('a successful answer that streams forever does not hold the connection', async (t) => {
   let closed = false;
