@@ -72,8 +72,8 @@ export async function benchLatency(
   return {
     eventsPerSecond: rate,
     seconds,
-    relay: summarise(runs.relay, rate),
-    forwarder: summarise(runs.forwarder, rate),
+    relay: summarise(runs.relay),
+    forwarder: summarise(runs.forwarder),
   };
 }
 
@@ -81,6 +81,8 @@ interface Run {
   /** Of each measured event in milliseconds; NaN for one that never arrived. */
   latencies: Float64Array;
   generatorLagMs: number;
+  /** Events at the goal's time or longer in each measured second. */
+  slowBySecond: number[];
 }
 
 async function oneRun(side: Side, rate: number, seconds: number): Promise<Run> {
@@ -102,9 +104,9 @@ async function oneRun(side: Side, rate: number, seconds: number): Promise<Run> {
       .subarray(warmUp)
       .map((arrived, index) => arrived - (sent.sentAt[warmUp + index] ?? NaN));
     const p99 = round(percentile(measured(latencies), 0.99));
-    const slow = slowBySecond(latencies, rate).join(' ');
-    process.stderr.write(`  latency, ${side}: p99 ${p99} ms; slow events by second: ${slow}\n`);
-    return { latencies, generatorLagMs: sent.maxLagMs };
+    const slow = slowBySecond(latencies, rate);
+    process.stderr.write(`  latency, ${side}: p99 ${p99} ms; slow by second: ${slow.join(' ')}\n`);
+    return { latencies, generatorLagMs: sent.maxLagMs, slowBySecond: slow };
   } finally {
     await ingest?.stop();
     probe.server.close();
@@ -176,7 +178,7 @@ function slowBySecond(latencies: Float64Array, rate: number): number[] {
   return counts;
 }
 
-function summarise(runs: Run[], rate: number): LatencySide {
+function summarise(runs: Run[]): LatencySide {
   const all = runs.flatMap((run) => measured(run.latencies));
   const missing = runs.reduce((sum, run) => sum + run.latencies.length, 0) - all.length;
   return {
@@ -187,7 +189,7 @@ function summarise(runs: Run[], rate: number): LatencySide {
     missing,
     generatorLagMs: round(runs.reduce((most, run) => Math.max(most, run.generatorLagMs), 0)),
     slowBySecond: runs
-      .map((run) => slowBySecond(run.latencies, rate))
+      .map((run) => run.slowBySecond)
       .reduce((sums, counts) => counts.map((count, second) => count + (sums[second] ?? 0))),
   };
 }
