@@ -292,7 +292,10 @@ export class Journal {
   private async writeBatch(batch: Pending[]): Promise<() => void> {
     if (this.broken !== null) return rejectAll(batch, this.broken);
     const start = { length: this.length, seq: this.nextSeq };
-    const lines = batch.map((pending) => encodeRecord(this.nextSeq++, pending.record));
+    // Filled by push rather than made by Array.prototype.map, whose arrays V8 gave more than one
+    // shape: the optimized writer was thrown away and compiled again while the relay warmed up.
+    const lines: string[] = [];
+    for (const pending of batch) lines.push(encodeRecord(this.nextSeq++, pending.record));
     const text = lines.join('');
     const bytes = Buffer.from(text);
     // Lines are nearly always ASCII, and then each one's length in bytes is its length.
