@@ -50,7 +50,7 @@ export async function benchFanout(rounds: number, seconds: number): Promise<Fano
     loadSeconds: seconds,
     receivers1: summarise(runs[1]),
     receivers10: summarise(runs[10]),
-    relay10Over1: round(relayRate(10) / relayRate(1)),
+    relay10Over1: relayRate(10) / relayRate(1),
   };
 }
 
@@ -67,7 +67,7 @@ function summarise(runs: Runs): FanoutSide {
     forwarderPerSecond: runs.forwarder.map((run) => Math.round(perSecond(run))),
     relayPerSecond: runs.relay.map((run) => Math.round(perSecond(run))),
     relayDrainSeconds: runs.relay.map((run) => round(run.drainSeconds, 1)),
-    ratio: round(median(runs.relay.map(perSecond)) / median(runs.forwarder.map(perSecond))),
+    ratio: median(runs.relay.map(perSecond)) / median(runs.forwarder.map(perSecond)),
   };
 }
 

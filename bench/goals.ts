@@ -4,10 +4,12 @@ import { LATENCY_GOAL_MS, type LatencyResult } from './latency.js';
 import type { MemoryResult } from './memory.js';
 import type { RestoreResult } from './restore.js';
 import type { SlowTargetResult } from './slow-target.js';
+import { round } from './common.js';
 
 /**
  * The goals of issue 5, one line per figure: what was measured, against which goal, and whether
- * it was met. A figure without a goal is shown for context and judged neither way.
+ * it was met. A figure without a goal is shown for context and judged neither way. Ratios are
+ * shown to two places but judged as measured: 0.897 shows as 0.9 and misses a goal of 0.9.
  */
 
 export interface Figure {
@@ -30,13 +32,13 @@ export function ingestFigures(result: IngestResult): Figure[] {
     return [
       {
         figure: `ingest at ${connections} connections: relay / bare server, requests per second`,
-        value: `${side.ratio} (relay ${perSecond(side.relayRps)}; bare ${perSecond(side.bareRps)})`,
+        value: `${round(side.ratio)} (relay ${perSecond(side.relayRps)}; bare ${perSecond(side.bareRps)})`,
         goal: `>= ${goal}`,
         pass: side.ratio >= goal,
       },
       {
         figure: `ingest at ${connections} connections: minimal durable server / bare server`,
-        value: `${side.batchedRatio} (${perSecond(side.batchedRps)}): one write and fdatasync per batch`,
+        value: `${round(side.batchedRatio)} (${perSecond(side.batchedRps)}): one write and fdatasync per batch`,
         goal: '',
         pass: null,
       },
@@ -46,7 +48,7 @@ export function ingestFigures(result: IngestResult): Figure[] {
 
 export function fanoutFigures(result: FanoutResult): Figure[] {
   const value = (side: FanoutResult['receivers1']): string =>
-    `${side.ratio} (relay ${perSecond(side.relayPerSecond)}; ` +
+    `${round(side.ratio)} (relay ${perSecond(side.relayPerSecond)}; ` +
     `forwarder ${perSecond(side.forwarderPerSecond)})`;
   return [
     {
@@ -63,7 +65,7 @@ export function fanoutFigures(result: FanoutResult): Figure[] {
     },
     {
       figure: 'fan-out: relay deliveries per second to 10 receivers / to 1',
-      value: String(result.relay10Over1),
+      value: String(round(result.relay10Over1)),
       goal: '>= 1',
       pass: result.relay10Over1 >= 1,
     },
@@ -97,7 +99,7 @@ export function restoreFigures(result: RestoreResult): Figure[] {
   return [
     {
       figure: `restore ${result.records} records: relay / bare JSON.parse, time`,
-      value: `${result.ratio} (relay ${seconds(result.relayMs)}; bare ${seconds(result.bareMs)})`,
+      value: `${round(result.ratio)} (relay ${seconds(result.relayMs)}; bare ${seconds(result.bareMs)})`,
       goal: '<= 3',
       pass: result.ratio <= 3,
     },
@@ -120,7 +122,7 @@ export function memoryFigures(result: MemoryResult): Figure[] {
     },
     {
       figure: 'memory: largest RSS of the second half / of the first half',
-      value: `${result.growth} (${result.secondHalfMaxRssMB} / ${result.firstHalfMaxRssMB} MB)`,
+      value: `${round(result.growth)} (${result.secondHalfMaxRssMB} / ${result.firstHalfMaxRssMB} MB)`,
       goal: '<= 1.1 (flat)',
       pass: result.flat,
     },
@@ -134,7 +136,7 @@ export function slowTargetFigures(result: SlowTargetResult): Figure[] {
         `slow target (answers after ${result.slowAnswerMs / 1000} s): ` +
         'fast target beside it / alone, deliveries per second',
       value:
-        `${result.ratio} (beside ${perSecond(result.besideSlowPerSecond)}; ` +
+        `${round(result.ratio)} (beside ${perSecond(result.besideSlowPerSecond)}; ` +
         `alone ${perSecond(result.alonePerSecond)})`,
       goal: '>= 0.9',
       pass: result.ratio >= 0.9,

@@ -1,4 +1,4 @@
-import { EVENT_BODY, median, RELAY_BASE, round, signed } from './common.js';
+import { EVENT_BODY, median, RELAY_BASE, signed } from './common.js';
 import { startRelay, startScript, type Running } from './processes.js';
 import { requireWrk, runWrk, type WrkResult } from './wrk.js';
 
@@ -69,8 +69,8 @@ export async function benchIngest(rounds = 2, seconds = 5): Promise<IngestResult
       bareRps: rates('bare'),
       relayRps: rates('relay'),
       batchedRps: rates('batched'),
-      ratio: round(rate('relay') / rate('bare')),
-      batchedRatio: round(rate('batched') / rate('bare')),
+      ratio: rate('relay') / rate('bare'),
+      batchedRatio: rate('batched') / rate('bare'),
       bareP50Ms: median(sides.bare.map((run) => run.p50Ms)),
       bareP99Ms: median(sides.bare.map((run) => run.p99Ms)),
       relayP50Ms: median(sides.relay.map((run) => run.p50Ms)),

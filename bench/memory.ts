@@ -145,7 +145,7 @@ function summarise(samples: MemorySample[]): MemoryResult {
     chosen.reduce((most, sample) => Math.max(most, sample.rssMB), 0);
   const firstHalfMax = largest(samples.filter((sample) => sample.events <= events / 2));
   const secondHalfMax = largest(samples.filter((sample) => sample.events > events / 2));
-  const growth = round(secondHalfMax / firstHalfMax);
+  const growth = secondHalfMax / firstHalfMax;
   return {
     events,
     maxPerTarget: MAX_PER_TARGET,

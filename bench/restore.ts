@@ -48,7 +48,7 @@ export function benchRestore(records = 1_000_000, rounds = 3): RestoreResult {
     bareMs,
     relayMs,
     relayPeakRssBytes,
-    ratio: Math.round(ratio * 100) / 100,
+    ratio,
   };
 }
 

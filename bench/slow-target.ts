@@ -1,5 +1,5 @@
 import { startReceivers } from './arrivals.js';
-import { median, RELAY_BASE, round, targetsAt } from './common.js';
+import { median, RELAY_BASE, targetsAt } from './common.js';
 import { measureDeliveries, type DeliveryRun } from './delivery-rate.js';
 import { startRelay } from './processes.js';
 import { requireWrk } from './wrk.js';
@@ -41,7 +41,7 @@ export async function benchSlowTarget(rounds: number, seconds: number): Promise<
     slowAnswerMs: SLOW_ANSWER_MS,
     alonePerSecond: rates(alone).map(Math.round),
     besideSlowPerSecond: rates(besideSlow).map(Math.round),
-    ratio: round(median(rates(besideSlow)) / median(rates(alone))),
+    ratio: median(rates(besideSlow)) / median(rates(alone)),
   };
 }
 
