@@ -1,10 +1,10 @@
+import { round } from './common.js';
 import type { FanoutResult } from './fanout.js';
 import type { IngestResult } from './ingest.js';
 import { LATENCY_GOAL_MS, type LatencyResult } from './latency.js';
 import type { MemoryResult } from './memory.js';
 import type { RestoreResult } from './restore.js';
 import type { SlowTargetResult } from './slow-target.js';
-import { round } from './common.js';
 
 /**
  * The goals of issue 5, one line per figure: what was measured, against which goal, and whether
@@ -32,13 +32,17 @@ export function ingestFigures(result: IngestResult): Figure[] {
     return [
       {
         figure: `ingest at ${connections} connections: relay / bare server, requests per second`,
-        value: `${round(side.ratio)} (relay ${perSecond(side.relayRps)}; bare ${perSecond(side.bareRps)})`,
+        value:
+          `${round(side.ratio)} (relay ${perSecond(side.relayRps)}; ` +
+          `bare ${perSecond(side.bareRps)})`,
         goal: `>= ${goal}`,
         pass: side.ratio >= goal,
       },
       {
         figure: `ingest at ${connections} connections: minimal durable server / bare server`,
-        value: `${round(side.batchedRatio)} (${perSecond(side.batchedRps)}): one write and fdatasync per batch`,
+        value:
+          `${round(side.batchedRatio)} (${perSecond(side.batchedRps)}): ` +
+          'one write and fdatasync per batch',
         goal: '',
         pass: null,
       },
@@ -99,7 +103,9 @@ export function restoreFigures(result: RestoreResult): Figure[] {
   return [
     {
       figure: `restore ${result.records} records: relay / bare JSON.parse, time`,
-      value: `${round(result.ratio)} (relay ${seconds(result.relayMs)}; bare ${seconds(result.bareMs)})`,
+      value:
+        `${round(result.ratio)} (relay ${seconds(result.relayMs)}; ` +
+        `bare ${seconds(result.bareMs)})`,
       goal: '<= 3',
       pass: result.ratio <= 3,
     },
@@ -122,7 +128,9 @@ export function memoryFigures(result: MemoryResult): Figure[] {
     },
     {
       figure: 'memory: largest RSS of the second half / of the first half',
-      value: `${round(result.growth)} (${result.secondHalfMaxRssMB} / ${result.firstHalfMaxRssMB} MB)`,
+      value:
+        `${round(result.growth)} ` +
+        `(${result.secondHalfMaxRssMB} / ${result.firstHalfMaxRssMB} MB)`,
       goal: '<= 1.1 (flat)',
       pass: result.flat,
     },
