@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { statSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import {
   ADMIN_KEY,
   eventId,
@@ -138,17 +138,20 @@ test('with the ingest budget spent a bad signature gets 429 and a signed event 2
   assert.deepEqual(await outcome(await relay.ingest(body, forged)), tooMany(20));
 });
 
+/** A relay without secretKeys, holding one target registered with `secret`. */
+async function relayWithoutSecretKeys(t: TestContext, secret: string): Promise<TestRelay> {
+  const relay = await startTestRelay(t, {
+    sender: recordingSender(),
+    config: { secretKeys: [] },
+  });
+  await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a', secret });
+  return relay;
+}
+
 test(
   'without secretKeys the relay warns, stores secrets as they are, and keeps the file private',
   async (t) => {
-    const relay = await startTestRelay(t, {
-      sender: recordingSender(),
-      config: { secretKeys: [] },
-    });
-    await relay.api('POST', '/api/v1/webhooks/target/', {
-      url: 'https://example.org/a',
-      secret: 'visible-secret',
-    });
+    const relay = await relayWithoutSecretKeys(t, 'visible-secret');
     assert.ok(
       relay.logs.some(
         (entry) =>
@@ -165,14 +168,7 @@ test(
 test(
   'compaction seals stored secrets with the first secret key, so keys added later reach them',
   async (t) => {
-    const relay = await startTestRelay(t, {
-      sender: recordingSender(),
-      config: { secretKeys: [] },
-    });
-    await relay.api('POST', '/api/v1/webhooks/target/', {
-      url: 'https://example.org/a',
-      secret: 'later-sealed',
-    });
+    const relay = await relayWithoutSecretKeys(t, 'later-sealed');
     const keyed = await relay.restart({
       config: {
         secretKeys: ['a-new-secret-key-0123456789'],
