@@ -8,7 +8,8 @@ const hexId = (n: number): string => n.toString(16).padStart(32, '0');
 test('remembers Tiled ids and any other id, and nothing else', () => {
   const seen = new SeenIds();
   const tiled = randomBytes(16).toString('hex');
-  for (const id of [tiled, 'catalog-retry_1', '00000000000000000000000000000000', 'A'.repeat(32)]) seen.add(id, 1);
+  const ids = [tiled, 'catalog-retry_1', '00000000000000000000000000000000', 'A'.repeat(32)];
+  for (const id of ids) seen.add(id, 1);
 
   assert.equal(seen.has(tiled), true);
   assert.equal(seen.has('catalog-retry_1'), true);
@@ -32,7 +33,11 @@ test('forgets a whole segment once its newest id is beyond retention, and no oth
   const count = SEGMENT_CAPACITY + 10;
   for (let n = 0; n < count; n += 1) seen.add(hexId(n + 1), n);
 
-  assert.equal(seen.forgetBefore(SEGMENT_CAPACITY - 1), 0, 'the first segment still holds a recent id');
+  assert.equal(
+    seen.forgetBefore(SEGMENT_CAPACITY - 1),
+    0,
+    'the first segment still holds a recent id',
+  );
   assert.equal(seen.forgetBefore(SEGMENT_CAPACITY), SEGMENT_CAPACITY);
   assert.equal(seen.has(hexId(1)), false);
   assert.equal(seen.has(hexId(SEGMENT_CAPACITY)), false);
@@ -42,11 +47,16 @@ test('forgets a whole segment once its newest id is beyond retention, and no oth
 
 test('its chunks give back every id with its segment time, for a compacted file', () => {
   const seen = new SeenIds();
-  const ids = Array.from({ length: 5000 }, (_, n) => (n % 2 === 0 ? randomBytes(16).toString('hex') : `id-${n}`));
+  const ids = Array.from({ length: 5000 }, (_, n) =>
+    n % 2 === 0 ? randomBytes(16).toString('hex') : `id-${n}`,
+  );
   ids.forEach((id, n) => seen.add(id, 1000 + n));
 
   const restored = new SeenIds();
-  const chunks = [...seen.chunks(1024)].map(({ at, keys }) => ({ at, keys: Buffer.from(keys, 'base64') }));
+  const chunks = [...seen.chunks(1024)].map(({ at, keys }) => ({
+    at,
+    keys: Buffer.from(keys, 'base64'),
+  }));
   assert.deepEqual(chunks.map((chunk) => [chunk.at, chunk.keys.length]), [
     [5999, 1024 * 16],
     [5999, 1024 * 16],
@@ -87,18 +97,25 @@ test('sealed segments find ids that share their first digits, and no others', ()
   assert.deepEqual(strangers.filter((id) => seen.has(id)), []);
 });
 
-test('a sealed segment goes through chunks whole, and ids are taken after all were forgotten', () => {
-  const seen = new SeenIds();
-  const ids = Array.from({ length: SEGMENT_CAPACITY + 100 }, () => randomBytes(16).toString('hex'));
-  ids.forEach((id) => seen.add(id, 7));
+test(
+  'a sealed segment goes through chunks whole, and ids are taken after all were forgotten',
+  () => {
+    const seen = new SeenIds();
+    const ids = Array.from({ length: SEGMENT_CAPACITY + 100 }, () =>
+      randomBytes(16).toString('hex'),
+    );
+    ids.forEach((id) => seen.add(id, 7));
 
-  const restored = new SeenIds();
-  for (const { at, keys } of seen.chunks(4096)) restored.addKeys(Buffer.from(keys, 'base64'), at);
-  assert.equal(restored.size, ids.length);
-  assert.deepEqual(ids.filter((id) => !restored.has(id)), []);
+    const restored = new SeenIds();
+    for (const { at, keys } of seen.chunks(4096)) {
+      restored.addKeys(Buffer.from(keys, 'base64'), at);
+    }
+    assert.equal(restored.size, ids.length);
+    assert.deepEqual(ids.filter((id) => !restored.has(id)), []);
 
-  assert.equal(seen.forgetBefore(8), ids.length);
-  seen.add('after-everything', 9);
-  assert.equal(seen.has('after-everything'), true);
-  assert.equal(seen.size, 1);
-});
+    assert.equal(seen.forgetBefore(8), ids.length);
+    seen.add('after-everything', 9);
+    assert.equal(seen.has('after-everything'), true);
+    assert.equal(seen.size, 1);
+  },
+);

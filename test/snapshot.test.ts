@@ -37,9 +37,11 @@ function event(id: string, deliveryId: number): EventRecord {
 }
 
 const summary = (records: Iterable<JournalRecord>) =>
-  [...records].map((record) =>
-    record.type === 'event' ? `event ${record.id}` : record.type === 'delivery' ? `delivery ${record.id} ${record.outcome}` : record.type,
-  );
+  [...records].map((record) => {
+    if (record.type === 'event') return `event ${record.id}`;
+    if (record.type === 'delivery') return `delivery ${record.id} ${record.outcome}`;
+    return record.type;
+  });
 
 test('a snapshot holds what existed when it was taken, each record as it is when read', () => {
   const state = stateWithOneTarget();
@@ -48,11 +50,26 @@ test('a snapshot holds what existed when it was taken, each record as it is when
 
   const snapshot = state.snapshot(100);
   state.apply(event('third', 3));
-  state.apply({ type: 'delivery', id: 1, outcome: 'success', attempts: 1, status: 200, error: null, next: null, done: 20 });
+  state.apply({
+    type: 'delivery',
+    id: 1,
+    outcome: 'success',
+    attempts: 1,
+    status: 200,
+    error: null,
+    next: null,
+    done: 20,
+  });
   state.apply({ type: 'target-deleted', id: 99 });
 
   // "third" is carried over by the journal; a second copy would create its delivery twice.
-  assert.deepEqual(summary(snapshot), ['header', 'target', 'event first', 'delivery 1 success', 'event second']);
+  assert.deepEqual(summary(snapshot), [
+    'header',
+    'target',
+    'event first',
+    'delivery 1 success',
+    'event second',
+  ]);
 });
 
 test('a snapshot leaves out what was forgotten while it was read, ids of events included', () => {

@@ -24,7 +24,10 @@ export class FakeClock implements Clock {
 
   /** When the earliest timer is due, or null when none is armed. */
   get nextDue(): number | null {
-    return this.timers.reduce<number | null>((min, timer) => (min === null || timer.due < min ? timer.due : min), null);
+    return this.timers.reduce<number | null>(
+      (min, timer) => (min === null || timer.due < min ? timer.due : min),
+      null,
+    );
   }
 
   get pendingTimers(): number {
