@@ -75,19 +75,31 @@ const forbidden = [
 ];
 
 test(`${forbidden.length} URLs that reach a non-public address are refused with 400 and nothing is stored`, async (t) => {
-  const relay = await startTestRelay(t, { resolve, sender: recordingSender(), config: { security: { allowHosts: [] } } });
+  const relay = await startTestRelay(t, {
+    resolve,
+    sender: recordingSender(),
+    config: { security: { allowHosts: [] } },
+  });
   for (const url of forbidden) {
     const response = await relay.api('POST', '/api/v1/webhooks/target/', { url });
     const answer = (await response.json()) as { code: string; detail: string };
     assert.equal(response.status, 400, `${url}: ${answer.detail}`);
     assert.equal(answer.code, 'target_forbidden', url);
-    assert.match(answer.detail, /^Webhook URL targets a private or reserved address and cannot be registered: .+\. List the host in security\.allowHosts to allow it\.$/, url);
+    assert.match(
+      answer.detail,
+      /^Webhook URL targets a private or reserved address and cannot be registered: .+\. List the host in security\.allowHosts to allow it\.$/,
+      url,
+    );
   }
   assert.deepEqual(await (await relay.api('GET', '/api/v1/webhooks/target/')).json(), []);
 });
 
 test('schemes, credentials and names that do not resolve are refused as well', async (t) => {
-  const relay = await startTestRelay(t, { resolve, sender: recordingSender(), config: { security: { allowHosts: [], allowHttp: false } } });
+  const relay = await startTestRelay(t, {
+    resolve,
+    sender: recordingSender(),
+    config: { security: { allowHosts: [], allowHttp: false } },
+  });
   const cases: Array<[string, number, string]> = [
     ['file:///etc/passwd', 422, 'url_not_allowed'],
     ['gopher://example.org/', 422, 'url_not_allowed'],
@@ -106,8 +118,19 @@ test('schemes, credentials and names that do not resolve are refused as well', a
 });
 
 test('public addresses and names register', async (t) => {
-  const relay = await startTestRelay(t, { resolve, sender: recordingSender(), config: { security: { allowHosts: [] } } });
-  for (const url of ['https://1.1.1.1/', 'https://[2606:4700::1111]/', 'https://93.184.216.34/hook', 'https://example.org/hook', 'https://[::ffff:8.8.8.8]/', 'https://[64:ff9b::808:808]/']) {
+  const relay = await startTestRelay(t, {
+    resolve,
+    sender: recordingSender(),
+    config: { security: { allowHosts: [] } },
+  });
+  for (const url of [
+    'https://1.1.1.1/',
+    'https://[2606:4700::1111]/',
+    'https://93.184.216.34/hook',
+    'https://example.org/hook',
+    'https://[::ffff:8.8.8.8]/',
+    'https://[64:ff9b::808:808]/',
+  ]) {
     const response = await relay.api('POST', '/api/v1/webhooks/target/', { url });
     assert.equal(response.status, 200, `${url}: ${await response.clone().text()}`);
   }
@@ -117,7 +140,13 @@ test('security.blockNetworks refuses a network even when the host is allowed oth
   const relay = await startTestRelay(t, {
     resolve,
     sender: recordingSender(),
-    config: { security: { allowPrivateAddresses: true, allowHosts: ['localhost'], blockNetworks: ['10.0.0.0/8', '93.184.216.0/24'] } },
+    config: {
+      security: {
+        allowPrivateAddresses: true,
+        allowHosts: ['localhost'],
+        blockNetworks: ['10.0.0.0/8', '93.184.216.0/24'],
+      },
+    },
   });
   for (const url of ['https://10.1.2.3/', 'https://example.org/', 'https://[::ffff:10.9.9.9]/']) {
     const response = await relay.api('POST', '/api/v1/webhooks/target/', { url });
@@ -125,6 +154,12 @@ test('security.blockNetworks refuses a network even when the host is allowed oth
     assert.equal(response.status, 400, url);
     assert.match(answer.detail, /blocked by security\.blockNetworks/, url);
   }
-  assert.equal((await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://192.168.1.1/' })).status, 200);
-  assert.equal((await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://localhost/' })).status, 200);
+  assert.equal(
+    (await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://192.168.1.1/' })).status,
+    200,
+  );
+  assert.equal(
+    (await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://localhost/' })).status,
+    200,
+  );
 });

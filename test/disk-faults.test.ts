@@ -2,13 +2,21 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { eventually } from './helpers/eventually.js';
 import { FaultyFiles } from './helpers/faulty-files.js';
-import { eventId, recordingSender, startTestRelay, tiledEvent, type TestRelay } from './helpers/relay-harness.js';
+import {
+  eventId,
+  recordingSender,
+  startTestRelay,
+  tiledEvent,
+  type TestRelay,
+} from './helpers/relay-harness.js';
 
 async function burst(relay: TestRelay, from: number, count: number): Promise<Map<string, number>> {
   const answers = await Promise.all(
     Array.from({ length: count }, async (_, n) => {
       const id = eventId(from + n);
-      const response = await relay.ingest(tiledEvent('stream-closed', [`n${from + n}`]), { 'X-Tiled-Event-ID': id });
+      const response = await relay.ingest(tiledEvent('stream-closed', [`n${from + n}`]), {
+        'X-Tiled-Event-ID': id,
+      });
       return [id, response.status] as const;
     }),
   );
@@ -38,8 +46,16 @@ for (const [operation, code] of [
 
     const restarted = await relay.restart({ files: new FaultyFiles() });
     const state = restarted.relay.store.state;
-    assert.deepEqual(acknowledged.filter((id) => !state.hasEvent(id)), [], 'every acknowledged event is still there');
-    assert.deepEqual([...during.keys()].filter((id) => state.hasEvent(id)), [], 'no refused event came back');
+    assert.deepEqual(
+      acknowledged.filter((id) => !state.hasEvent(id)),
+      [],
+      'every acknowledged event is still there',
+    );
+    assert.deepEqual(
+      [...during.keys()].filter((id) => state.hasEvent(id)),
+      [],
+      'no refused event came back',
+    );
     assert.equal(restarted.relay.store.state.deliveries.size, 40);
   });
 }
@@ -58,12 +74,21 @@ test('a fault in the middle of a burst refuses exactly the events it hit', async
   const accepted = [...answers].filter(([, code]) => code === 202).map(([id]) => id);
   const refused = [...answers].filter(([, code]) => code !== 202);
   assert.ok(refused.every(([, code]) => code === 503));
-  assert.ok(refused.length > 0 && accepted.length > 0, `${refused.length} refused, ${accepted.length} accepted`);
+  assert.ok(
+    refused.length > 0 && accepted.length > 0,
+    `${refused.length} refused, ${accepted.length} accepted`,
+  );
 
   const restarted = await relay.restart({ files: new FaultyFiles() });
   const state = restarted.relay.store.state;
-  assert.deepEqual(accepted.filter((id) => !state.hasEvent(id)), []);
-  assert.deepEqual(refused.filter(([id]) => state.hasEvent(id)), []);
+  assert.deepEqual(
+    accepted.filter((id) => !state.hasEvent(id)),
+    [],
+  );
+  assert.deepEqual(
+    refused.filter(([id]) => state.hasEvent(id)),
+    [],
+  );
 });
 
 test('when the file cannot be cut back after a failure, the relay reports it as fatal', async (t) => {
@@ -83,7 +108,9 @@ test('an API change that cannot be stored is answered 503 and leaves nothing beh
   const relay = await startTestRelay(t, { files, sender: recordingSender() });
   files.fail('datasync', 'ENOSPC', Infinity);
 
-  const refused = await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a' });
+  const refused = await relay.api('POST', '/api/v1/webhooks/target/', {
+    url: 'https://example.org/a',
+  });
   assert.equal(refused.status, 503);
   assert.equal(refused.headers.get('retry-after'), '5');
   assert.deepEqual(await refused.json(), {
@@ -93,7 +120,10 @@ test('an API change that cannot be stored is answered 503 and leaves nothing beh
   assert.equal(relay.relay.store.state.targets.size, 0);
 
   files.heal();
-  assert.equal((await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a' })).status, 200);
+  assert.equal(
+    (await relay.api('POST', '/api/v1/webhooks/target/', { url: 'https://example.org/a' })).status,
+    200,
+  );
   const restarted = await relay.restart({ files: new FaultyFiles() });
   assert.equal(restarted.relay.store.state.targets.size, 1);
 });

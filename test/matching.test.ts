@@ -5,10 +5,14 @@ import { matches, normalisePath } from '../src/matching.js';
 const created = (path: string[]) => ({ type: 'container-child-created', path });
 const updated = (path: string[]) => ({ type: 'container-child-metadata-updated', path });
 const closed = (path: string[]) => ({ type: 'stream-closed', path });
-const on = (path: string, events: string[] | null = null) => ({ path: normalisePath(path), events });
+const on = (path: string, events: string[] | null = null) => ({
+  path: normalisePath(path),
+  events,
+});
 
 test('a root target gets every event', () => {
-  for (const event of [created(['x']), created(['a', 'b', 'x']), updated(['x']), closed(['a', 'x'])]) {
+  const events = [created(['x']), created(['a', 'b', 'x']), updated(['x']), closed(['a', 'x'])];
+  for (const event of events) {
     assert.equal(matches(on(''), event), true, JSON.stringify(event));
   }
 });

@@ -1,5 +1,13 @@
 import assert from 'node:assert/strict';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -15,7 +23,12 @@ function folder(t: TestContext): string {
   return path;
 }
 
-const header: JournalRecord = { type: 'header', format: 'hookrelay-journal', version: 1, created: 0 };
+const header: JournalRecord = {
+  type: 'header',
+  format: 'hookrelay-journal',
+  version: 1,
+  created: 0,
+};
 const event = (n: number): JournalRecord => ({
   type: 'event',
   id: `event-${n}`,
@@ -26,10 +39,14 @@ const event = (n: number): JournalRecord => ({
 });
 
 function goodFile(count: number): string {
-  return [header, ...Array.from({ length: count }, (_, n) => event(n + 1))].map((record, seq) => encodeRecord(seq, record)).join('');
+  return [header, ...Array.from({ length: count }, (_, n) => event(n + 1))]
+    .map((record, seq) => encodeRecord(seq, record))
+    .join('');
 }
 
-async function recover(file: string): Promise<{ ids: string[]; logs: Array<Record<string, unknown>> }> {
+async function recover(
+  file: string,
+): Promise<{ ids: string[]; logs: Array<Record<string, unknown>> }> {
   const ids: string[] = [];
   const logs: Array<Record<string, unknown>> = [];
   const { journal } = await Journal.open(file, {
@@ -66,7 +83,11 @@ test('a last line torn at any byte is cut off, and everything before it is kept'
     assert.deepEqual([warning?.line, warning?.bytesDropped], [5, cut], `cut at ${cut}`);
 
     const again = await recover(file);
-    assert.deepEqual(again.ids, ['event-1', 'event-2', 'event-3', 'event-99'], `the file goes on cleanly after a cut at ${cut}`);
+    assert.deepEqual(
+      again.ids,
+      ['event-1', 'event-2', 'event-3', 'event-99'],
+      `the file goes on cleanly after a cut at ${cut}`,
+    );
   }
 });
 
@@ -79,7 +100,9 @@ test('garbage or a block of zeros after the last line is cut off', async (t) => 
     ['zeros', Buffer.alloc(4096)],
     ['a newline then zeros', Buffer.concat([Buffer.from('\n'), Buffer.alloc(512)])],
     ...Array.from({ length: 20 }, (_, n): [string, Buffer] => {
-      const bytes = Buffer.from(Array.from({ length: 1 + Math.floor(next() * 4096) }, () => Math.floor(next() * 256)));
+      const bytes = Buffer.from(
+        Array.from({ length: 1 + Math.floor(next() * 4096) }, () => Math.floor(next() * 256)),
+      );
       return [`random bytes #${n}`, bytes];
     }),
   ];
@@ -89,7 +112,11 @@ test('garbage or a block of zeros after the last line is cut off', async (t) => 
     appendFileSync(file, tail);
     const { ids, logs } = await recover(file);
     assert.deepEqual(ids, ['event-1', 'event-2', 'event-3'], what);
-    assert.equal(logs.find((entry) => entry.msg === 'dropped a torn last line of the data file')?.bytesDropped, tail.length, what);
+    assert.equal(
+      logs.find((entry) => entry.msg === 'dropped a torn last line of the data file')?.bytesDropped,
+      tail.length,
+      what,
+    );
     assert.equal(readFileSync(file).subarray(0, size).toString(), goodFile(3), what);
   }
 });
@@ -119,7 +146,10 @@ test('repair drops a repeated line and reports a missing one', async (t) => {
   await assert.rejects(recover(file), /line 3 .*repeats an earlier record/);
 
   const report = repairJournal(file, 0);
-  assert.deepEqual(report.dropped.map((entry) => [entry.line, entry.reason]), [[3, 'repeats sequence number 1']]);
+  assert.deepEqual(
+    report.dropped.map((entry) => [entry.line, entry.reason]),
+    [[3, 'repeats sequence number 1']],
+  );
   assert.deepEqual(report.missing, [{ from: 3, to: 3 }]);
   assert.deepEqual((await recover(file)).ids, ['event-1', 'event-2', 'event-4', 'event-5']);
 });
@@ -135,8 +165,14 @@ test('repair leaves a sound file alone', (t) => {
 
 test('repair refuses a file of a format it does not read', (t) => {
   const file = join(folder(t), 'relay.jsonl');
-  const future = encodeRecord(0, { ...header, version: 2 } as JournalRecord) + 'garbage\n' + encodeRecord(1, event(1));
+  const future =
+    encodeRecord(0, { ...header, version: 2 } as JournalRecord) +
+    'garbage\n' +
+    encodeRecord(1, event(1));
   writeFileSync(file, future);
-  assert.throws(() => repairJournal(file, 0), /not a hookrelay data file this version reads; it was not changed/);
+  assert.throws(
+    () => repairJournal(file, 0),
+    /not a hookrelay data file this version reads; it was not changed/,
+  );
   assert.equal(readFileSync(file, 'utf8'), future);
 });

@@ -16,7 +16,10 @@ test('keys rotate: the first key seals, every key opens', () => {
   const sealed = old.seal('s');
   const rotated = new SecretBox(['new-secret-key-0123456789', 'old-secret-key-0123456789']);
   assert.equal(rotated.open(sealed), 's');
-  assert.equal(rotated.seal('s').split(':')[1], new SecretBox(['new-secret-key-0123456789']).seal('s').split(':')[1]);
+  assert.equal(
+    rotated.seal('s').split(':')[1],
+    new SecretBox(['new-secret-key-0123456789']).seal('s').split(':')[1],
+  );
 });
 
 test('a secret no configured key opens, or a tampered one, gives null', () => {
