@@ -32,7 +32,7 @@ type Side = 'bare' | 'relay' | 'batched';
 const SIDES: readonly Side[] = ['bare', 'relay', 'batched'];
 const SCRIPTS = { bare: 'bare-ingest', batched: 'batched-ingest' } as const;
 
-export async function benchIngest(rounds = 2, seconds = 5): Promise<IngestResult> {
+export async function benchIngest(rounds: number, seconds: number): Promise<IngestResult> {
   requireWrk();
   const runs: Record<string, Record<Side, WrkResult[]>> = {
     '10': { bare: [], relay: [], batched: [] },
